@@ -1,0 +1,89 @@
+import { findProfile } from '@tessera/shared';
+import type { Kysely } from 'kysely';
+import { type AccessGrantInput, type Grant, type InstanceRef, validateAccess } from '../accounts/access.js';
+import { RequestError } from '../accounts/errors.js';
+import type { ServerContext } from '../context.js';
+import { generateClientSecret, newId } from '../crypto/secrets.js';
+import { findAccount, grantsOf } from '../storage/accounts.js';
+import { credentialsOf, credentialsOfMany, insertCredential } from '../storage/credentials.js';
+import { listInstances } from '../storage/instances.js';
+import type { CredentialRow, Database, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
+import { accountView } from './views.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_CREDENTIAL_DAYS = 365;
+
+export async function instanceIndex(db: Kysely<Database>): Promise<Map<string, InstanceRow>> {
+  return new Map((await listInstances(db)).map((row) => [row.id, row]));
+}
+
+/** Validates grants against the instances' profiles, looking instances up by slug or id. */
+export function resolveAccess(input: AccessGrantInput[], instances: Map<string, InstanceRow>): Grant[] {
+  const refs = new Map<string, InstanceRef>();
+  for (const row of instances.values()) {
+    const profile = findProfile(row.profile);
+    if (!profile) continue;
+    const ref = { id: row.id, slug: row.slug, profile };
+    refs.set(row.id, ref);
+    refs.set(row.slug, ref);
+  }
+  return validateAccess(input, (name) => refs.get(name));
+}
+
+export function grantRows(accountId: string, grants: Grant[]): GrantRow[] {
+  return grants.map((grant) => ({ account_id: accountId, instance_id: grant.instanceId, scopes: JSON.stringify(grant.scopes), resources: JSON.stringify(grant.resources) }));
+}
+
+export async function requireAccount(ctx: ServerContext, id: string): Promise<ServiceAccountRow> {
+  const account = await findAccount(ctx.db, id);
+  if (!account) throw new RequestError('not_found', `No service account has the id "${id}"; list accounts with GET /api/v1/service-accounts.`);
+  return account;
+}
+
+/** The full API view of one account, read in the given transaction or database. */
+export async function loadAccountView(ctx: ServerContext, db: Kysely<Database>, account: ServiceAccountRow) {
+  const [grants, credentials, instances] = await Promise.all([grantsOf(db, [account.id]), credentialsOf(db, account.id), instanceIndex(db)]);
+  return accountView(ctx, account, grants, credentials, instances);
+}
+
+export async function loadAccountViews(ctx: ServerContext, accounts: ServiceAccountRow[]) {
+  const ids = accounts.map((account) => account.id);
+  const [grants, credentials, instances] = await Promise.all([grantsOf(ctx.db, ids), credentialsOfMany(ctx.db, ids), instanceIndex(ctx.db)]);
+  return accounts.map((account) =>
+    accountView(
+      ctx,
+      account,
+      grants.filter((grant) => grant.account_id === account.id),
+      credentials.filter((credential) => credential.account_id === account.id),
+      instances,
+    ),
+  );
+}
+
+/**
+ * Creates a credential row and its secret. The secret is returned to show once; only its
+ * keyed hash is stored.
+ */
+export async function createCredential(ctx: ServerContext, db: Kysely<Database>, accountId: string, expiresInDays: number | null | undefined) {
+  const secret = generateClientSecret();
+  const now = ctx.clock.now();
+  const days = expiresInDays === undefined ? DEFAULT_CREDENTIAL_DAYS : expiresInDays;
+  const row: CredentialRow = {
+    id: newId(),
+    account_id: accountId,
+    secret_hash: ctx.keyMaterial.hashSecret(secret),
+    created_at: now,
+    expires_at: days === null ? null : now + days * DAY_MS,
+    revoked_at: null,
+    last_used_at: null,
+    last_used_ip: null,
+  };
+  await insertCredential(db, row);
+  return { row, secret };
+}
+
+/** Tells whether a database error is a unique-constraint violation, on SQLite or PostgreSQL. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}

@@ -1,0 +1,113 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequestError } from '../accounts/errors.js';
+import { sourceOf } from '../audit/event.js';
+import type { ServerContext } from '../context.js';
+import { verifySignedToken } from '../oauth/verify-token.js';
+import { findSession } from '../storage/admins.js';
+
+export const SESSION_COOKIE = 'tessera_session';
+export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
+
+export interface AdminPrincipal {
+  id: string;
+  username: string;
+  role: 'admin' | 'auditor';
+  sessionIdHash: string;
+  csrfToken: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    admin?: AdminPrincipal;
+  }
+}
+
+export function hashSessionId(sessionId: string): string {
+  return createHash('sha256').update(sessionId).digest('base64url');
+}
+
+export function newSessionSecrets(): { sessionId: string; csrfToken: string } {
+  return { sessionId: randomBytes(32).toString('base64url'), csrfToken: randomBytes(32).toString('base64url') };
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+export function sessionCookie(ctx: ServerContext, value: string, maxAgeSeconds: number): string {
+  const secure = ctx.config.issuer.startsWith('https:') ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+function sameToken(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Service-account credentials sent to the admin API are rejected and audited: service
+ * accounts have no way in, even with a valid token or secret.
+ */
+async function rejectServiceAccount(ctx: ServerContext, request: FastifyRequest): Promise<void> {
+  const authorization = request.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization);
+  const claims = bearer ? await verifySignedToken(ctx, bearer[1]) : undefined;
+  if (!bearer && !/^Basic\s/i.test(authorization)) return;
+
+  await ctx.audit.write({
+    actor: claims ? { type: 'service_account', id: claims.sub, credentialId: claims.credential_id } : { type: 'anonymous' },
+    action: 'admin.access_refused',
+    source: sourceOf(request),
+    outcome: 'failure',
+    reason: claims ? 'service_account_token' : 'credentials_in_authorization_header',
+    details: { method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0] },
+  });
+  throw new RequestError(
+    'service_account_sign_in',
+    'The admin API does not accept service-account tokens or client secrets: service accounts have no admin access. Sign in as an admin with POST /api/v1/session.',
+  );
+}
+
+/** Requires a signed-in admin, and for state-changing methods the session's CSRF token. */
+export function requireAdmin(ctx: ServerContext) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const sessionId = readCookie(request, SESSION_COOKIE);
+    const session = sessionId ? await findSession(ctx.db, hashSessionId(sessionId), ctx.clock.now()) : undefined;
+
+    if (!session) {
+      await rejectServiceAccount(ctx, request);
+      throw new RequestError('unauthenticated', 'Sign in first: POST /api/v1/session with {"username", "password"}, then send the session cookie.');
+    }
+
+    if (UNSAFE_METHODS.has(request.method)) {
+      const header = request.headers['x-csrf-token'];
+      if (typeof header !== 'string' || !sameToken(header, session.csrf_token)) {
+        throw new RequestError('csrf_token_invalid', 'Send the csrfToken from the sign-in response in the X-CSRF-Token header.');
+      }
+    }
+
+    request.admin = { id: session.admin_id, username: session.username, role: session.role, sessionIdHash: session.id_hash, csrfToken: session.csrf_token };
+  };
+}
+
+/** Requires the admin role for changes; auditors may only read. */
+export function requireRole(request: FastifyRequest, role: 'admin'): void {
+  if (request.admin?.role !== role) {
+    throw new RequestError('forbidden', `This action needs the ${role} role; you are signed in as ${request.admin?.role ?? 'nobody'}.`);
+  }
+}
+
+export function adminActor(request: FastifyRequest) {
+  return { type: 'admin' as const, id: request.admin!.id };
+}

@@ -1,0 +1,124 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RequestError } from '../accounts/errors.js';
+import { sourceOf } from '../audit/event.js';
+import type { ServerContext } from '../context.js';
+import { credentialsOf, findCredential, setCredentialExpiry, setCredentialRevoked } from '../storage/credentials.js';
+import type { CredentialRow } from '../storage/tables.js';
+import { createCredential, requireAccount } from './account-store.js';
+import { adminActor, requireRole } from './auth.js';
+import { CredentialRequestSchema, IdParams } from './schemas.js';
+import { credentialStatus, credentialView, timestamp } from './views.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
+export const MAX_GRACE_SECONDS = 7 * 24 * 60 * 60;
+
+const CredentialParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 200 }), credentialId: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+const RotateBody = Type.Object(
+  {
+    gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS })),
+    expiresInDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+async function requireCredential(ctx: ServerContext, request: FastifyRequest): Promise<CredentialRow> {
+  const { id, credentialId } = request.params as { id: string; credentialId: string };
+  await requireAccount(ctx, id);
+  const credential = await findCredential(ctx.db, id, credentialId);
+  if (!credential) throw new RequestError('not_found', `The account has no credential with the id "${credentialId}"; list them with GET /api/v1/service-accounts/${id}/credentials.`);
+  return credential;
+}
+
+/** A rotated credential keeps the lifetime of the one it replaces unless the request sets one. */
+function lifetimeDaysOf(credential: CredentialRow): number | null {
+  if (credential.expires_at === null) return null;
+  const days = Math.ceil((Number(credential.expires_at) - Number(credential.created_at)) / DAY_MS);
+  return Math.min(Math.max(days, 1), 3650);
+}
+
+export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.get('/service-accounts/:id/credentials', { schema: { params: IdParams } }, async (request) => {
+    const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    const rows = await credentialsOf(ctx.db, account.id);
+    return { items: rows.map((row) => credentialView(ctx, row)), nextCursor: null };
+  });
+
+  app.post('/service-accounts/:id/credentials', { schema: { params: IdParams, body: Type.Optional(CredentialRequestSchema) } }, async (request, reply) => {
+    requireRole(request, 'admin');
+    const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    const body = (request.body ?? {}) as { expiresInDays?: number | null };
+
+    const created = await ctx.db.transaction().execute(async (trx) => {
+      const credential = await createCredential(ctx, trx, account.id, body.expiresInDays);
+      await ctx.audit.writeInTransaction(trx, [
+        {
+          actor: adminActor(request),
+          action: 'credential.created',
+          target: { type: 'credential', id: credential.row.id },
+          source: sourceOf(request),
+          outcome: 'success',
+          details: { accountId: account.id, expiresAt: timestamp(credential.row.expires_at) },
+        },
+      ]);
+      return credential;
+    });
+    return reply.code(201).send({ ...credentialView(ctx, created.row), clientSecret: created.secret });
+  });
+
+  app.delete('/service-accounts/:id/credentials/:credentialId', { schema: { params: CredentialParams } }, async (request) => {
+    requireRole(request, 'admin');
+    const credential = await requireCredential(ctx, request);
+    if (credential.revoked_at !== null) return credentialView(ctx, credential);
+
+    const revokedAt = ctx.clock.now();
+    await ctx.db.transaction().execute(async (trx) => {
+      await setCredentialRevoked(trx, credential.id, revokedAt);
+      await ctx.audit.writeInTransaction(trx, [
+        { actor: adminActor(request), action: 'credential.revoked', target: { type: 'credential', id: credential.id }, source: sourceOf(request), outcome: 'success', details: { accountId: credential.account_id } },
+      ]);
+    });
+    return credentialView(ctx, { ...credential, revoked_at: revokedAt });
+  });
+
+  app.post('/service-accounts/:id/credentials/:credentialId/rotate', { schema: { params: CredentialParams, body: Type.Optional(RotateBody) } }, async (request, reply) => {
+    requireRole(request, 'admin');
+    const old = await requireCredential(ctx, request);
+    const body = (request.body ?? {}) as { gracePeriodSeconds?: number; expiresInDays?: number | null };
+    const now = ctx.clock.now();
+
+    if (credentialStatus(old, now) !== 'active') {
+      throw new RequestError('credential_not_live', `Credential "${old.id}" is ${credentialStatus(old, now)}, so it cannot be rotated; create a new credential with POST /api/v1/service-accounts/${old.account_id}/credentials.`);
+    }
+
+    const graceSeconds = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    const oldExpiresAt = Math.min(Number(old.expires_at ?? Number.POSITIVE_INFINITY), now + graceSeconds * 1000);
+
+    const created = await ctx.db.transaction().execute(async (trx) => {
+      const credential = await createCredential(ctx, trx, old.account_id, body.expiresInDays === undefined ? lifetimeDaysOf(old) : body.expiresInDays);
+      await setCredentialExpiry(trx, old.id, oldExpiresAt);
+      await ctx.audit.writeInTransaction(trx, [
+        {
+          actor: adminActor(request),
+          action: 'credential.rotated',
+          target: { type: 'credential', id: old.id },
+          source: sourceOf(request),
+          outcome: 'success',
+          details: { accountId: old.account_id, newCredentialId: credential.row.id, gracePeriodSeconds: graceSeconds, before: { expiresAt: timestamp(old.expires_at) }, after: { expiresAt: timestamp(oldExpiresAt) } },
+        },
+      ]);
+      return credential;
+    });
+
+    return reply.code(201).send({
+      ...credentialView(ctx, created.row),
+      clientSecret: created.secret,
+      previous: credentialView(ctx, { ...old, expires_at: oldExpiresAt }),
+    });
+  });
+}

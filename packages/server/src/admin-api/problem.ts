@@ -1,0 +1,108 @@
+import { ADMIN_ERRORS, type AdminErrorCode } from '@tessera/shared';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { RequestError } from '../accounts/errors.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: AdminErrorCode;
+  detail: string;
+  /** Path of the request field at fault, such as `access[0].scopes`. */
+  field?: string;
+}
+
+export function problemOf(code: AdminErrorCode, detail: string, field?: string): Problem {
+  const entry = ADMIN_ERRORS[code];
+  return { type: `urn:tessera:error:${code}`, title: entry.title, status: entry.status, code, detail, ...(field ? { field } : {}) };
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+}
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Turns a JSON pointer such as /access/0/scopes into access[0].scopes. */
+function fieldPath(pointer: string, child?: string): string {
+  const parts = pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  return parts.reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+/** A message for one schema violation that names the field and says how to fix it. */
+function describeIssue(issue: ValidationIssue, context: string): { field: string; detail: string } {
+  const field = fieldPath(issue.instancePath);
+  const name = field || context;
+  const params = issue.params;
+
+  switch (issue.keyword) {
+    case 'required':
+      return { field: fieldPath(issue.instancePath, String(params.missingProperty)), detail: `${fieldPath(issue.instancePath, String(params.missingProperty))} is required; add it to the ${context}.` };
+    case 'additionalProperties':
+      return { field: fieldPath(issue.instancePath, String(params.additionalProperty)), detail: `${fieldPath(issue.instancePath, String(params.additionalProperty))} is not a known field; remove it or check its spelling.` };
+    case 'type':
+      return { field, detail: `${name} must be ${params.type === 'integer' ? 'a whole number' : `of type ${params.type}`}.` };
+    case 'minLength':
+      return { field, detail: params.limit === 1 ? `${name} must not be empty.` : `${name} must be at least ${params.limit} characters long.` };
+    case 'maxLength':
+      return { field, detail: `${name} must be at most ${params.limit} characters long; shorten it.` };
+    case 'minimum':
+    case 'maximum':
+      return { field, detail: `${name} must be ${issue.keyword === 'minimum' ? 'at least' : 'at most'} ${params.limit}.` };
+    case 'minItems':
+      return { field, detail: `${name} must list at least ${params.limit} item(s).` };
+    case 'maxItems':
+      return { field, detail: `${name} must list at most ${params.limit} items.` };
+    case 'enum':
+      return { field, detail: `${name} must be one of: ${(params.allowedValues as unknown[]).join(', ')}.` };
+    case 'pattern':
+    case 'format':
+      return { field, detail: `${name} has an invalid format${issue.message ? ` (${issue.message})` : ''}.` };
+    case 'anyOf':
+      return { field, detail: `${name} must be ${ANY_OF_HINTS[field.split('.').at(-1) ?? ''] ?? 'a list of ids, or the string "*" for all'}.` };
+    default:
+      return { field, detail: `${name} is invalid: ${issue.message ?? issue.keyword}.` };
+  }
+}
+
+/** What a field with several accepted forms accepts, keyed by the field's last name. */
+const ANY_OF_HINTS: Record<string, string> = {
+  expiresInDays: 'a whole number of days from 1 to 3650, or null for a credential that never expires',
+  accessTokenLifetimeSeconds: 'a whole number of seconds from 60 to 86400, or null for the server default',
+};
+
+const CONTEXT_NAMES: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path' };
+
+/** Maps every error a route can raise to problem details; unexpected errors are logged and become 500. */
+export function handleAdminError(error: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof RequestError) return sendProblem(reply, problemOf(error.code, error.message, error.field));
+
+  if (error.validation && error.validation.length > 0) {
+    const issue = error.validation.find((candidate) => candidate.keyword === 'anyOf') ?? error.validation[0];
+    const { field, detail } = describeIssue(issue, CONTEXT_NAMES[error.validationContext ?? 'body'] ?? 'request');
+    return sendProblem(reply, problemOf('validation_failed', detail, field || undefined));
+  }
+
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return sendProblem(reply, problemOf('body_too_large', 'The request body is larger than 1 MiB; send less data per request.'));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return sendProblem(reply, problemOf('unsupported_media_type', `The Content-Type "${String(request.headers['content-type'] ?? '').slice(0, 100)}" is not accepted; send application/json.`));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return sendProblem(reply, problemOf('invalid_json', 'The request body is empty; send a JSON object.'));
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return sendProblem(reply, problemOf('invalid_json', `The request body is not valid JSON: ${error.message}`));
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return sendProblem(reply, problemOf('invalid_json', `The request body is not valid JSON: ${error.message}`));
+  }
+
+  request.log.error({ err: error }, 'admin API request failed');
+  return sendProblem(reply, problemOf('internal_error', 'An unexpected error occurred; the server log has the details.'));
+}

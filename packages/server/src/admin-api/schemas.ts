@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+
+/** A display name: no leading or trailing whitespace and no control characters. */
+export const DisplayName = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[^\\s\\x00-\\x1f\\x7f](?:[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f])?$' });
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+export const ResourceRestrictionsSchema = Type.Record(
+  Type.String({ minLength: 1, maxLength: 64 }),
+  Type.Union([Type.Literal('*'), Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })]),
+);
+
+export const AccessGrantSchema = Type.Object(
+  {
+    instance: Type.String({ minLength: 1, maxLength: 200 }),
+    scopes: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }),
+    resources: Type.Optional(ResourceRestrictionsSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const AccessSchema = Type.Array(AccessGrantSchema, { maxItems: 100 });
+
+export const CredentialRequestSchema = Type.Object(
+  {
+    expiresInDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3650 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const PageQuery = {
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+};

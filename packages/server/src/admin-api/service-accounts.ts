@@ -1,0 +1,202 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AccessGrantInput } from '../accounts/access.js';
+import { RequestError } from '../accounts/errors.js';
+import { sourceOf } from '../audit/event.js';
+import type { ServerContext } from '../context.js';
+import { generateClientId, newId } from '../crypto/secrets.js';
+import { deleteAccount, findAccountByName, insertAccount, listAccounts, replaceGrants, updateAccount } from '../storage/accounts.js';
+import { findInstance } from '../storage/instances.js';
+import type { ServiceAccountRow } from '../storage/tables.js';
+import { isUniqueViolation, createCredential, grantRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
+import { adminActor, requireRole } from './auth.js';
+import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
+import { AccessSchema, CredentialRequestSchema, DisplayName, IdParams, PageQuery } from './schemas.js';
+import { timestamp } from './views.js';
+
+const Status = Type.Union([Type.Literal('active'), Type.Literal('disabled')]);
+
+const CreateAccountBody = Type.Object(
+  {
+    name: DisplayName(100),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    owner: Type.Optional(Type.String({ maxLength: 200 })),
+    access: Type.Optional(AccessSchema),
+    credential: Type.Optional(CredentialRequestSchema),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateAccountBody = Type.Object(
+  {
+    name: Type.Optional(DisplayName(100)),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    owner: Type.Optional(Type.String({ maxLength: 200 })),
+    access: Type.Optional(AccessSchema),
+    status: Type.Optional(Status),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+const ListQuery = Type.Object(
+  {
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    status: Type.Optional(Status),
+    instance: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+
+interface CreateAccount {
+  name: string;
+  description?: string;
+  owner?: string;
+  access?: AccessGrantInput[];
+  credential?: { expiresInDays?: number | null };
+}
+
+interface UpdateAccount {
+  name?: string;
+  description?: string;
+  owner?: string;
+  access?: AccessGrantInput[];
+  status?: 'active' | 'disabled';
+}
+
+function isNameCursor(value: unknown): value is { name: string; id: string } {
+  const cursor = value as { name?: unknown; id?: unknown } | null;
+  return typeof cursor?.name === 'string' && typeof cursor.id === 'string';
+}
+
+function nameTaken(name: string): RequestError {
+  return new RequestError('name_taken', `A service account named "${name}" already exists; choose another name.`, 'name');
+}
+
+export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.get('/service-accounts', { schema: { querystring: ListQuery } }, async (request) => {
+    const query = request.query as { search?: string; status?: 'active' | 'disabled'; instance?: string; limit?: string; cursor?: string };
+    const limit = parseLimit(query.limit);
+    const after = decodeCursor(query.cursor, isNameCursor);
+
+    let instanceId: string | undefined;
+    if (query.instance) {
+      const instance = await findInstance(ctx.db, query.instance);
+      if (!instance) throw new RequestError('validation_failed', `instance "${query.instance}" is not a known instance slug or id.`, 'instance');
+      instanceId = instance.id;
+    }
+
+    const rows = await listAccounts(ctx.db, { search: query.search, status: query.status, instanceId, after, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: await loadAccountViews(ctx, page),
+      nextCursor: rows.length > limit && last ? encodeCursor({ name: last.name, id: last.id }) : null,
+    };
+  });
+
+  app.get('/service-accounts/:id', { schema: { params: IdParams } }, async (request) => {
+    const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    return loadAccountView(ctx, ctx.db, account);
+  });
+
+  app.post('/service-accounts', { schema: { body: CreateAccountBody } }, async (request, reply) => {
+    requireRole(request, 'admin');
+    const body = request.body as CreateAccount;
+    const grants = resolveAccess(body.access ?? [], await instanceIndex(ctx.db));
+    if (await findAccountByName(ctx.db, body.name)) throw nameTaken(body.name);
+
+    const now = ctx.clock.now();
+    const account: ServiceAccountRow = {
+      id: newId(),
+      client_id: generateClientId(),
+      name: body.name,
+      description: body.description ?? '',
+      owner: body.owner ?? '',
+      status: 'active',
+      created_at: now,
+      updated_at: now,
+      last_used_at: null,
+      last_used_ip: null,
+    };
+
+    try {
+      const result = await ctx.db.transaction().execute(async (trx) => {
+        await insertAccount(trx, account);
+        await replaceGrants(trx, account.id, grantRows(account.id, grants));
+        const credential = await createCredential(ctx, trx, account.id, body.credential?.expiresInDays);
+        const view = await loadAccountView(ctx, trx, account);
+        await ctx.audit.writeInTransaction(trx, [
+          { actor: adminActor(request), action: 'account.created', target: { type: 'service_account', id: account.id }, source: sourceOf(request), outcome: 'success', details: { after: view } },
+          {
+            actor: adminActor(request),
+            action: 'credential.created',
+            target: { type: 'credential', id: credential.row.id },
+            source: sourceOf(request),
+            outcome: 'success',
+            details: { accountId: account.id, expiresAt: timestamp(credential.row.expires_at) },
+          },
+        ]);
+        return { view, credential };
+      });
+
+      return reply.code(201).send({
+        ...result.view,
+        credential: { id: result.credential.row.id, clientSecret: result.credential.secret, createdAt: timestamp(result.credential.row.created_at), expiresAt: timestamp(result.credential.row.expires_at) },
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken(body.name);
+      throw error;
+    }
+  });
+
+  app.patch('/service-accounts/:id', { schema: { params: IdParams, body: UpdateAccountBody } }, async (request) => {
+    requireRole(request, 'admin');
+    const body = request.body as UpdateAccount;
+    const before = await requireAccount(ctx, (request.params as { id: string }).id);
+    const grants = body.access && resolveAccess(body.access, await instanceIndex(ctx.db));
+
+    if (body.name !== undefined && body.name !== before.name && (await findAccountByName(ctx.db, body.name))) throw nameTaken(body.name);
+
+    const after: ServiceAccountRow = {
+      ...before,
+      name: body.name ?? before.name,
+      description: body.description ?? before.description,
+      owner: body.owner ?? before.owner,
+      status: body.status ?? before.status,
+      updated_at: ctx.clock.now(),
+    };
+
+    try {
+      return await ctx.db.transaction().execute(async (trx) => {
+        const beforeView = await loadAccountView(ctx, trx, before);
+        await updateAccount(trx, after);
+        if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
+        const afterView = await loadAccountView(ctx, trx, after);
+
+        const action = before.status !== after.status ? (after.status === 'disabled' ? 'account.disabled' : 'account.enabled') : 'account.updated';
+        await ctx.audit.writeInTransaction(trx, [
+          { actor: adminActor(request), action, target: { type: 'service_account', id: after.id }, source: sourceOf(request), outcome: 'success', details: { before: beforeView, after: afterView } },
+        ]);
+        return afterView;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken(after.name);
+      throw error;
+    }
+  });
+
+  app.delete('/service-accounts/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    requireRole(request, 'admin');
+    const account = await requireAccount(ctx, (request.params as { id: string }).id);
+
+    await ctx.db.transaction().execute(async (trx) => {
+      const beforeView = await loadAccountView(ctx, trx, account);
+      await deleteAccount(trx, account.id);
+      await ctx.audit.writeInTransaction(trx, [
+        { actor: adminActor(request), action: 'account.deleted', target: { type: 'service_account', id: account.id }, source: sourceOf(request), outcome: 'success', details: { before: beforeView } },
+      ]);
+    });
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,75 @@
+import type { ServerContext } from '../context.js';
+import type { CredentialRow, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
+
+/** RFC 3339 UTC timestamp, or null. */
+export function timestamp(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
+}
+
+export function instanceView(row: InstanceRow) {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    profile: row.profile,
+    audience: row.audience,
+    accessTokenLifetimeSeconds: row.access_token_lifetime_seconds,
+    createdAt: timestamp(row.created_at),
+    updatedAt: timestamp(row.updated_at),
+  };
+}
+
+export function credentialStatus(row: CredentialRow, now: number): 'active' | 'expired' | 'revoked' {
+  if (row.revoked_at !== null) return 'revoked';
+  if (row.expires_at !== null && Number(row.expires_at) <= now) return 'expired';
+  return 'active';
+}
+
+/** A credential without its secret, which is shown only once, when it is created. */
+export function credentialView(ctx: ServerContext, row: CredentialRow) {
+  const pending = ctx.lastUsed.pendingForCredential(row.id);
+  const usedAt = Math.max(Number(row.last_used_at ?? 0), pending?.at ?? 0);
+  return {
+    id: row.id,
+    status: credentialStatus(row, ctx.clock.now()),
+    createdAt: timestamp(row.created_at),
+    expiresAt: timestamp(row.expires_at),
+    revokedAt: timestamp(row.revoked_at),
+    lastUsedAt: usedAt > 0 ? timestamp(usedAt) : null,
+    lastUsedIp: pending && pending.at >= Number(row.last_used_at ?? 0) ? pending.ip : row.last_used_ip,
+  };
+}
+
+export function accessView(grants: GrantRow[], instances: Map<string, InstanceRow>) {
+  return grants.map((grant) => ({
+    instance: instances.get(grant.instance_id)?.slug ?? grant.instance_id,
+    instanceId: grant.instance_id,
+    scopes: JSON.parse(grant.scopes) as string[],
+    resources: JSON.parse(grant.resources) as Record<string, string[] | '*'>,
+  }));
+}
+
+/** An account as the API returns it; `credentialExpiresAt` is the soonest expiry among live credentials. */
+export function accountView(ctx: ServerContext, row: ServiceAccountRow, grants: GrantRow[], credentials: CredentialRow[], instances: Map<string, InstanceRow>) {
+  const now = ctx.clock.now();
+  const pending = ctx.lastUsed.pendingForAccount(row.id);
+  const usedAt = Math.max(Number(row.last_used_at ?? 0), pending?.at ?? 0);
+  const expiries = credentials
+    .filter((credential) => credentialStatus(credential, now) === 'active' && credential.expires_at !== null)
+    .map((credential) => Number(credential.expires_at));
+
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    name: row.name,
+    description: row.description,
+    owner: row.owner,
+    status: row.status,
+    access: accessView(grants, instances),
+    createdAt: timestamp(row.created_at),
+    updatedAt: timestamp(row.updated_at),
+    lastUsedAt: usedAt > 0 ? timestamp(usedAt) : null,
+    lastUsedIp: pending && pending.at >= Number(row.last_used_at ?? 0) ? pending.ip : row.last_used_ip,
+    credentialExpiresAt: expiries.length > 0 ? timestamp(Math.min(...expiries)) : null,
+  };
+}

@@ -1,0 +1,25 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { adminApi } from './admin-api/plugin.js';
+import type { ServerContext } from './context.js';
+import { oauthRoutes } from './oauth/routes.js';
+
+/**
+ * Builds the HTTP application. Schema validation is strict: unknown fields are rejected
+ * rather than stripped, and no value is coerced to another type.
+ */
+export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // Nothing is logged per request at the default level; failures log where they are handled.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+
+  await app.register(async (scope) => oauthRoutes(scope, ctx));
+  await app.register(async (scope) => adminApi(scope, ctx), { prefix: '/api/v1' });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  return app;
+}

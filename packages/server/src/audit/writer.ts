@@ -1,0 +1,113 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { AuditEventRow, Database } from '../storage/tables.js';
+import { GENESIS_HASH, hashEvent } from './chain.js';
+import type { AuditEventInput } from './event.js';
+
+interface Pending {
+  event: AuditEventInput;
+  occurredAt: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash: string): AuditEventRow {
+  const row: Omit<AuditEventRow, 'hash'> = {
+    seq,
+    occurred_at: occurredAt,
+    actor_type: event.actor.type,
+    actor_id: event.actor.id ?? null,
+    credential_id: event.actor.credentialId ?? null,
+    action: event.action,
+    target_type: event.target?.type ?? null,
+    target_id: event.target?.id ?? null,
+    instance_id: event.instanceId ?? null,
+    source_ip: event.source?.ip ?? null,
+    user_agent: event.source?.userAgent ?? null,
+    outcome: event.outcome,
+    reason: event.reason ?? null,
+    details: event.details ? JSON.stringify(event.details) : null,
+    prev_hash: prevHash,
+  };
+  return { ...row, hash: hashEvent(row) };
+}
+
+/**
+ * Appends events to the hash chain inside the caller's transaction. Every write to
+ * audit_events goes through here, and all writes share one connection on SQLite, so the
+ * chain's tail cannot move between reading it and inserting.
+ */
+export async function appendAuditEvents(trx: Kysely<Database>, events: { event: AuditEventInput; occurredAt: number }[]): Promise<void> {
+  const tail = await trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  let seq = tail ? Number(tail.seq) : 0;
+  let prevHash = tail?.hash ?? GENESIS_HASH;
+
+  const rows = events.map(({ event, occurredAt }) => {
+    seq += 1;
+    const row = toRow(event, occurredAt, seq, prevHash);
+    prevHash = row.hash;
+    return row;
+  });
+
+  // SQLite caps the number of bound parameters per statement, so insert in slices.
+  for (let start = 0; start < rows.length; start += 500) {
+    await trx.insertInto('audit_events').values(rows.slice(start, start + 500)).execute();
+  }
+}
+
+/**
+ * Group commit for audit events: callers await `write()`, which resolves once the event is
+ * committed to the database. Events that arrive while a commit is running go into the next
+ * commit together, so the number of durable commits stays low under load.
+ */
+export class AuditWriter {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  write(event: AuditEventInput): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('The audit writer is closed; the server is shutting down.'));
+
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, occurredAt: this.clock.now(), resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  /** Appends events inside an existing transaction, for admin changes that must commit with their audit. */
+  writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
+    const occurredAt = this.clock.now();
+    return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })));
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Yield once so that events from requests handled in the same turn join this batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.db.transaction().execute((trx) => appendAuditEvents(trx, batch));
+        for (const pending of batch) pending.resolve();
+      } catch (error) {
+        this.logger.error({ err: error, events: batch.length }, 'audit write failed; the requests waiting on it fail');
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+    this.flushing = null;
+  }
+
+  /** Waits for queued events to commit, then rejects new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+  }
+}

@@ -1,0 +1,114 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { verifyAuditChain } from '../audit/verify.js';
+import { ConfigError, type ConfigOverrides, DEFAULTS, loadConfig } from '../config.js';
+import { MasterKeyError } from '../crypto/master-key.js';
+import { createLogger, createTessera } from '../server.js';
+import { UnsupportedDatabaseError, openDatabase } from '../storage/database.js';
+import { migrateToLatest } from '../storage/migrations.js';
+
+/** Exit codes: 0 success, 1 the check failed (such as a broken audit chain), 2 bad configuration or usage. */
+const EXIT_CHECK_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError('must be a whole number from 0 to 65535.');
+  return parsed;
+}
+
+interface CommonFlags {
+  databaseUrl?: string;
+}
+
+interface ServeFlags extends CommonFlags {
+  host?: string;
+  port?: number;
+  issuer?: string;
+  logLevel?: string;
+}
+
+function overrides(flags: ServeFlags): ConfigOverrides {
+  return { databaseUrl: flags.databaseUrl, host: flags.host, port: flags.port, issuer: flags.issuer, logLevel: flags.logLevel };
+}
+
+const program = new Command('tessera')
+  .description('Service accounts for self-hosted products: OAuth 2.0 client credentials, scoped access tokens and an audit log.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Start the Tessera server.')
+  .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
+  .option('--host <host>', `address to listen on (env TESSERA_HOST, default ${DEFAULTS.host})`)
+  .option('--port <port>', `TCP port to listen on (env TESSERA_PORT, default ${DEFAULTS.port})`, port)
+  .option('--issuer <url>', 'public URL of this server, the iss of every token (env TESSERA_ISSUER, default http://<host>:<port>)')
+  .option('--log-level <level>', `pino log level (env TESSERA_LOG_LEVEL, default ${DEFAULTS.logLevel})`)
+  .action(async (flags: ServeFlags) => {
+    const config = loadConfig(overrides(flags));
+    const logger = createLogger(config.logLevel);
+    const tessera = await createTessera({ config, logger });
+    await tessera.listen();
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping Tessera');
+      tessera.close().then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'Tessera did not stop cleanly');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations and exit.')
+  .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
+  .action(async (flags: CommonFlags) => {
+    const config = loadConfig({ databaseUrl: flags.databaseUrl });
+    const database = openDatabase(config.databaseUrl);
+    try {
+      const applied = await migrateToLatest(database.db);
+      console.log(applied.length > 0 ? `Applied migrations: ${applied.join(', ')}` : 'The database is up to date; no migration was pending.');
+    } finally {
+      await database.close();
+    }
+  });
+
+const audit = program.command('audit').description('Work with the audit log.');
+
+audit
+  .command('verify')
+  .description('Recompute the audit hash chain and report the first event that does not match. Exits 1 when the chain is broken.')
+  .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
+  .action(async (flags: CommonFlags) => {
+    const config = loadConfig({ databaseUrl: flags.databaseUrl });
+    const database = openDatabase(config.databaseUrl);
+    try {
+      const report = await verifyAuditChain(database.db);
+      if (report.ok) {
+        console.log(`Audit chain intact: ${report.eventsChecked} events verified.`);
+      } else {
+        console.error(`Audit chain broken at event ${report.firstBrokenSeq}: ${report.problem}. ${report.eventsChecked} events before it verified.`);
+        process.exitCode = EXIT_CHECK_FAILED;
+      }
+    } finally {
+      await database.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof MasterKeyError || error instanceof UnsupportedDatabaseError) {
+    console.error(`tessera: ${error.message}`);
+    process.exit(EXIT_USAGE);
+  }
+  throw error;
+}

@@ -1,0 +1,104 @@
+/**
+ * Server configuration from command-line flags and TESSERA_* environment variables.
+ * Flags win over the environment, and the environment wins over the defaults.
+ */
+
+export interface TesseraConfig {
+  /** A SQLite file path or a postgres:// URL. */
+  databaseUrl: string;
+  host: string;
+  port: number;
+  /** The public URL of this server, without a trailing slash; the `iss` of every token. */
+  issuer: string;
+  /** Base64 or hex encoding of 32 random bytes; when absent a key file beside the database is used. */
+  masterKey?: string;
+  /** Password of the bootstrap admin created on an empty database. */
+  adminPassword?: string;
+  /** Default access-token lifetime in seconds, unless an instance sets its own. */
+  accessTokenLifetimeSeconds: number;
+  /** How long a new signing key is published in the JWKS before it signs tokens, in seconds. */
+  keyActivationDelaySeconds: number;
+  /** How often last-used times are written to the database, in milliseconds. */
+  lastUsedFlushIntervalMs: number;
+  logLevel: string;
+}
+
+export const DEFAULTS = {
+  databaseUrl: './data/tessera.db',
+  host: '127.0.0.1',
+  port: 8080,
+  accessTokenLifetimeSeconds: 3600,
+  keyActivationDelaySeconds: 600,
+  lastUsedFlushIntervalMs: 5000,
+  logLevel: 'info',
+} as const;
+
+export type ConfigOverrides = Partial<TesseraConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parseInteger(name: string, raw: string | number | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
+  }
+  return value;
+}
+
+function normaliseIssuer(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`TESSERA_ISSUER must be an absolute http or https URL such as https://tessera.example.com; got "${raw}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`TESSERA_ISSUER must use http or https; got "${raw}".`);
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError(`TESSERA_ISSUER must not contain a query or fragment; got "${raw}".`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Builds the configuration from flag values (already parsed) over the given environment. */
+export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): TesseraConfig {
+  const host = flags.host ?? env.TESSERA_HOST ?? DEFAULTS.host;
+  const port = parseInteger('TESSERA_PORT', flags.port ?? env.TESSERA_PORT, DEFAULTS.port, 0, 65535);
+  const issuerSource = flags.issuer ?? env.TESSERA_ISSUER ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    databaseUrl: flags.databaseUrl ?? env.TESSERA_DATABASE_URL ?? DEFAULTS.databaseUrl,
+    host,
+    port,
+    issuer: normaliseIssuer(issuerSource),
+    masterKey: flags.masterKey ?? (env.TESSERA_MASTER_KEY || undefined),
+    adminPassword: flags.adminPassword ?? (env.TESSERA_ADMIN_PASSWORD || undefined),
+    accessTokenLifetimeSeconds: parseInteger(
+      'TESSERA_ACCESS_TOKEN_LIFETIME',
+      flags.accessTokenLifetimeSeconds ?? env.TESSERA_ACCESS_TOKEN_LIFETIME,
+      DEFAULTS.accessTokenLifetimeSeconds,
+      60,
+      86400,
+    ),
+    keyActivationDelaySeconds: parseInteger(
+      'TESSERA_KEY_ACTIVATION_DELAY',
+      flags.keyActivationDelaySeconds ?? env.TESSERA_KEY_ACTIVATION_DELAY,
+      DEFAULTS.keyActivationDelaySeconds,
+      0,
+      86400,
+    ),
+    lastUsedFlushIntervalMs: parseInteger(
+      'TESSERA_LAST_USED_FLUSH_MS',
+      flags.lastUsedFlushIntervalMs ?? env.TESSERA_LAST_USED_FLUSH_MS,
+      DEFAULTS.lastUsedFlushIntervalMs,
+      100,
+      3_600_000,
+    ),
+    logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel,
+  };
+}

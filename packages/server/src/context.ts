@@ -1,0 +1,30 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { AuditWriter } from './audit/writer.js';
+import type { Clock } from './clock.js';
+import type { TesseraConfig } from './config.js';
+import type { KeyMaterial } from './crypto/master-key.js';
+import type { KeyRing } from './oauth/signing-keys.js';
+import type { Database } from './storage/tables.js';
+import type { FailureThrottle } from './throttle.js';
+import type { LastUsedTracker } from './usage/last-used.js';
+
+/** The long-lived parts of a running server that route handlers use. */
+export interface ServerContext {
+  config: TesseraConfig;
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  keyMaterial: KeyMaterial;
+  keyRing: KeyRing;
+  audit: AuditWriter;
+  lastUsed: LastUsedTracker;
+  throttles: {
+    /** Failed client authentications per client id and source address. */
+    clientAndAddress: FailureThrottle;
+    /** Failed client authentications per source address, whatever the client id. */
+    address: FailureThrottle;
+    /** Failed admin sign-ins per username and source address. */
+    signIn: FailureThrottle;
+  };
+}

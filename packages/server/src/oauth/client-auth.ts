@@ -1,0 +1,129 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { ServerContext } from '../context.js';
+import { SECRET_PREFIX } from '../crypto/secrets.js';
+import { findAccountByClientId } from '../storage/accounts.js';
+import { credentialsOf } from '../storage/credentials.js';
+import type { CredentialRow, ServiceAccountRow } from '../storage/tables.js';
+import { CLIENT_AUTH_FAILED, OAuthError } from './errors.js';
+import { single } from './form.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+export interface ClientCredentials {
+  clientId: string;
+  secret: string;
+  method: ClientAuthMethod;
+}
+
+export interface AuthenticatedClient {
+  account: ServiceAccountRow;
+  credential: CredentialRow;
+  method: ClientAuthMethod;
+}
+
+function decodeBasicPart(part: string): string {
+  // RFC 6749 §2.3.1: the id and secret are form-urlencoded before Base64.
+  return decodeURIComponent(part.replace(/\+/g, ' '));
+}
+
+function invalidBasic(reason: string): OAuthError {
+  const error = new OAuthError('invalid_client', CLIENT_AUTH_FAILED, reason);
+  error.usedBasic = true;
+  return error;
+}
+
+/**
+ * Reads the client id and secret from an HTTP Basic header or from the body, and rejects a
+ * request that uses both methods, since the server would have to pick one silently.
+ */
+export function extractClientCredentials(authorization: string | undefined, params: Map<string, string[]>): ClientCredentials {
+  const bodyId = single(params, 'client_id');
+  const bodySecret = single(params, 'client_secret');
+
+  if (authorization !== undefined) {
+    const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
+    if (!match) throw invalidBasic('malformed_authorization_header');
+    if (bodySecret !== undefined) {
+      throw new OAuthError('invalid_request', 'The request uses two client authentication methods (HTTP Basic and client_secret in the body); use one.', 'two_auth_methods');
+    }
+
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw invalidBasic('malformed_authorization_header');
+
+    let clientId: string;
+    let secret: string;
+    try {
+      clientId = decodeBasicPart(decoded.slice(0, colon));
+      secret = decodeBasicPart(decoded.slice(colon + 1));
+    } catch {
+      throw invalidBasic('malformed_authorization_header');
+    }
+    if (bodyId !== undefined && bodyId !== clientId) {
+      throw new OAuthError('invalid_request', 'The client_id in the body differs from the one in the Authorization header; send one client id.', 'two_client_ids');
+    }
+    return { clientId, secret, method: 'client_secret_basic' };
+  }
+
+  if (bodyId === undefined || bodySecret === undefined) {
+    throw new OAuthError('invalid_client', 'Client authentication is missing: send client_id and client_secret with HTTP Basic or in the body.', 'no_client_authentication');
+  }
+  return { clientId: bodyId, secret: bodySecret, method: 'client_secret_post' };
+}
+
+/** A client id as it may appear in logs and audit events: secrets typed in the wrong field are masked. */
+export function loggableClientId(clientId: string): string {
+  return clientId.startsWith(SECRET_PREFIX) ? `${SECRET_PREFIX}[redacted]` : clientId.slice(0, 128);
+}
+
+function matchingCredential(ctx: ServerContext, credentials: CredentialRow[], secret: string): CredentialRow | undefined {
+  const presented = Buffer.from(ctx.keyMaterial.hashSecret(secret));
+  let match: CredentialRow | undefined;
+
+  // Compare against every credential, without stopping early, so timing reveals nothing.
+  for (const credential of credentials) {
+    const stored = Buffer.from(credential.secret_hash);
+    if (stored.length === presented.length && timingSafeEqual(stored, presented)) match = credential;
+  }
+  return match;
+}
+
+/**
+ * Authenticates a client by its secret. Every failure answers the same public message; the
+ * reason (unknown client, wrong secret, revoked or expired credential, disabled account)
+ * goes only to the audit log. Failures are throttled per client and per source address.
+ */
+export async function authenticateClient(ctx: ServerContext, credentials: ClientCredentials, sourceIp: string): Promise<AuthenticatedClient> {
+  const pairKey = `${credentials.clientId}\u0000${sourceIp}`;
+  const retryAfter = Math.max(ctx.throttles.clientAndAddress.retryAfterSeconds(pairKey), ctx.throttles.address.retryAfterSeconds(sourceIp));
+  if (retryAfter > 0) {
+    const error = new OAuthError('slow_down', `Too many failed client authentications; retry after ${retryAfter} seconds.`, 'throttled');
+    error.retryAfter = retryAfter;
+    throw error;
+  }
+
+  const fail = (reason: string, account?: ServiceAccountRow, credential?: CredentialRow): never => {
+    ctx.throttles.clientAndAddress.recordFailure(pairKey);
+    ctx.throttles.address.recordFailure(sourceIp);
+    const error = new OAuthError('invalid_client', CLIENT_AUTH_FAILED, reason);
+    error.usedBasic = credentials.method === 'client_secret_basic';
+    error.accountId = account?.id;
+    error.credentialId = credential?.id;
+    throw error;
+  };
+
+  const account = await findAccountByClientId(ctx.db, credentials.clientId);
+  if (!account) {
+    ctx.keyMaterial.hashSecret(credentials.secret);
+    return fail('unknown_client');
+  }
+
+  const credential = matchingCredential(ctx, await credentialsOf(ctx.db, account.id), credentials.secret);
+  const now = ctx.clock.now();
+  if (!credential) return fail('wrong_secret', account);
+  if (credential.revoked_at !== null) return fail('credential_revoked', account, credential);
+  if (credential.expires_at !== null && Number(credential.expires_at) <= now) return fail('credential_expired', account, credential);
+  if (account.status !== 'active') return fail('account_disabled', account, credential);
+
+  return { account, credential, method: credentials.method };
+}

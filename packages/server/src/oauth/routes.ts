@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { OAuthError } from './errors.js';
+import { parseStrictForm } from './form.js';
+import { introspect } from './introspect.js';
+import { authorizationServerMetadata } from './metadata.js';
+import { revoke } from './revoke.js';
+import { handleTokenRequest } from './token/pipeline.js';
+
+/** Token request bodies are a few hundred bytes; anything far larger is refused with 413. */
+export const OAUTH_BODY_LIMIT = 16 * 1024;
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
+
+function sendOAuthError(reply: FastifyReply, error: OAuthError, status = error.status): FastifyReply {
+  reply.code(status).header('cache-control', 'no-store').header('pragma', 'no-cache');
+  if (error.code === 'invalid_client' && error.usedBasic) reply.header('www-authenticate', 'Basic realm="tessera", charset="UTF-8"');
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+  return reply.send({ error: error.code, error_description: error.description });
+}
+
+function formParams(request: FastifyRequest): Map<string, string[]> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== FORM_TYPE) {
+    throw new OAuthError('invalid_request', `The request body must be ${FORM_TYPE}; got ${type ? `"${type.slice(0, 100)}"` : 'no Content-Type'}.`, 'wrong_content_type');
+  }
+  return parseStrictForm(typeof request.body === 'string' ? request.body : '', new Set(['resource']));
+}
+
+function authorizationHeader(request: FastifyRequest): string | undefined {
+  return request.headers.authorization;
+}
+
+/**
+ * The OAuth endpoints. Bodies are read as text by a scoped parser, so a wrong content type,
+ * a repeated parameter or an oversized body becomes an RFC 6749 error instead of a framework
+ * error, and no JSON parser runs on these routes.
+ */
+export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: OAUTH_BODY_LIMIT }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof OAuthError) return sendOAuthError(reply, error);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendOAuthError(reply, new OAuthError('invalid_request', `The request body is larger than ${OAUTH_BODY_LIMIT} bytes.`, 'body_too_large'), 413);
+    }
+    if (error.statusCode && error.statusCode < 500) {
+      return sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed; send a form-encoded POST body.'));
+    }
+    request.log.error({ err: error }, 'OAuth request failed');
+    return sendOAuthError(reply, new OAuthError('server_error', 'An unexpected error occurred; retry later.'));
+  });
+
+  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return authorizationServerMetadata(ctx.config);
+  });
+
+  app.get('/oauth/jwks', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return { keys: ctx.keyRing.publishedKeys().map((key) => key.jwk) };
+  });
+
+  const token = async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = formParams(request);
+    const userAgent = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null;
+    const issued = await handleTokenRequest(ctx, { params, authorization: authorizationHeader(request), sourceIp: request.ip, userAgent });
+
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+  };
+  app.post('/oauth/token', token);
+  app.post('/rest/oauth2/latest/token', token);
+
+  app.post('/oauth/introspect', async (request, reply) => {
+    const result = await introspect(ctx, formParams(request), authorizationHeader(request), request.ip);
+    reply.header('cache-control', 'no-store');
+    return result;
+  });
+
+  app.post('/oauth/revoke', async (request, reply) => {
+    const userAgent = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null;
+    await revoke(ctx, formParams(request), authorizationHeader(request), { ip: request.ip, userAgent });
+    reply.header('cache-control', 'no-store');
+    return reply.code(200).send();
+  });
+
+  for (const url of ['/oauth/token', '/rest/oauth2/latest/token', '/oauth/introspect', '/oauth/revoke']) {
+    app.route({
+      method: [...OTHER_METHODS],
+      url,
+      handler: async (_request, reply) => {
+        reply.code(405).header('allow', 'POST').header('cache-control', 'no-store');
+        return { error: 'invalid_request', error_description: `${url} accepts only POST.` };
+      },
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { KeyMaterial } from '../crypto/master-key.js';
+import { insertSigningKey, publishedSigningKeys, retireSigningKey } from '../storage/signing-keys.js';
+import type { Database, SigningKeyRow } from '../storage/tables.js';
+
+/** The longest access-token lifetime any setting allows; a retired key stays published this long. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86400;
+
+export interface PublicSigningKey {
+  kid: string;
+  alg: string;
+  publicKey: KeyObject;
+  jwk: Record<string, unknown>;
+  activatesAt: number;
+  retiresAt: number | null;
+  unpublishesAt: number | null;
+}
+
+interface LoadedKey extends PublicSigningKey {
+  privateKey: KeyObject;
+}
+
+function base64url(data: string | Buffer): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/**
+ * The signing keys of this deployment: the current key signs, newer keys are published in
+ * the JWKS before they sign, and retired keys stay published until their tokens expire.
+ */
+export class KeyRing {
+  private keys: LoadedKey[] = [];
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly keyMaterial: KeyMaterial,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Loads the published keys, creating the first key on an empty database. */
+  async load(): Promise<void> {
+    let rows = await publishedSigningKeys(this.db, this.clock.now());
+    if (rows.length === 0) {
+      const row = this.createKeyRow(this.clock.now());
+      await insertSigningKey(this.db, row);
+      this.logger.info({ kid: row.kid }, 'generated the first ES256 signing key');
+      rows = [row];
+    }
+    this.keys = rows.map((row) => this.decryptRow(row));
+  }
+
+  /** The key that signs now: the newest one whose activation time has passed and that is not retired. */
+  currentKey(): LoadedKey {
+    const now = this.clock.now();
+    const active = this.keys.filter((key) => key.activatesAt <= now && (key.retiresAt === null || key.retiresAt > now));
+    const current = active.at(-1);
+    if (!current) throw new Error('No active signing key; rotate keys through the admin API or restart the server.');
+    return current;
+  }
+
+  /** Keys in the JWKS now, including ones that do not sign yet and retired ones still in use. */
+  publishedKeys(): PublicSigningKey[] {
+    const now = this.clock.now();
+    return this.keys.filter((key) => key.unpublishesAt === null || key.unpublishesAt > now);
+  }
+
+  findPublicKey(kid: string): PublicSigningKey | undefined {
+    return this.publishedKeys().find((key) => key.kid === kid);
+  }
+
+  /** Signs a JWT with the current key through node:crypto, the cheapest correct path for ES256. */
+  sign(header: Record<string, unknown>, claims: Record<string, unknown>): string {
+    const key = this.currentKey();
+    const encodedHeader = base64url(JSON.stringify({ ...header, alg: key.alg, kid: key.kid }));
+    const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims))}`;
+    const signature = sign('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${signingInput}.${signature.toString('base64url')}`;
+  }
+
+  /**
+   * Publishes a new key now and lets it sign after the activation delay, so that resource
+   * servers that cache the JWKS learn the key before they meet a token signed with it. The
+   * previous key retires when the new one activates and leaves the JWKS once its tokens expired.
+   */
+  async rotate(activationDelaySeconds: number): Promise<PublicSigningKey> {
+    const now = this.clock.now();
+    const activatesAt = now + activationDelaySeconds * 1000;
+    const row = this.createKeyRow(activatesAt);
+
+    await this.db.transaction().execute(async (trx) => {
+      for (const key of this.keys.filter((k) => k.retiresAt === null || k.retiresAt > activatesAt)) {
+        await retireSigningKey(trx, key.kid, activatesAt, activatesAt + MAX_TOKEN_LIFETIME_SECONDS * 1000);
+      }
+      await insertSigningKey(trx, row);
+    });
+
+    await this.load();
+    this.logger.info({ kid: row.kid, activatesAt: new Date(activatesAt).toISOString() }, 'rotated the signing key');
+    return this.keys.find((key) => key.kid === row.kid) as PublicSigningKey;
+  }
+
+  private createKeyRow(activatesAt: number): SigningKeyRow {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const kid = `${new Date(this.clock.now()).toISOString().slice(0, 10)}-${base64url(Buffer.from(crypto.getRandomValues(new Uint8Array(6))))}`;
+    const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
+
+    return {
+      kid,
+      alg: 'ES256',
+      public_jwk: JSON.stringify(jwk),
+      private_key: this.keyMaterial.encrypt(pkcs8),
+      created_at: this.clock.now(),
+      activates_at: activatesAt,
+      retires_at: null,
+      unpublishes_at: null,
+    };
+  }
+
+  private decryptRow(row: SigningKeyRow): LoadedKey {
+    const privateKey = createPrivateKey({ key: this.keyMaterial.decrypt(row.private_key), format: 'der', type: 'pkcs8' });
+    const jwk = JSON.parse(row.public_jwk) as Record<string, unknown>;
+    return {
+      kid: row.kid,
+      alg: row.alg,
+      privateKey,
+      publicKey: createPublicKey(privateKey),
+      jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: row.kid, alg: row.alg, use: 'sig' },
+      activatesAt: Number(row.activates_at),
+      retiresAt: row.retires_at === null ? null : Number(row.retires_at),
+      unpublishesAt: row.unpublishes_at === null ? null : Number(row.unpublishes_at),
+    };
+  }
+}

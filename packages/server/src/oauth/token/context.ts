@@ -1,0 +1,26 @@
+import type { Profile } from '@tessera/shared';
+import type { Grant } from '../../accounts/access.js';
+import type { InstanceRow } from '../../storage/tables.js';
+import type { AuthenticatedClient } from '../client-auth.js';
+
+/** What the steps of a token request learn, filled in step by step. */
+export interface TokenRequest {
+  params: Map<string, string[]>;
+  authorization: string | undefined;
+  sourceIp: string;
+  userAgent: string | null;
+  /** The client id the request presented, known once credentials are read. */
+  presentedClientId?: string;
+  client?: AuthenticatedClient;
+  instance?: InstanceRow;
+  profile?: Profile;
+  grant?: Grant;
+  scopes?: string[];
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+  scope: string;
+  jti: string;
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { ACCESS_TOKEN_TYPE, CLAIMS } from '@tessera/shared';
+import type { ServerContext } from '../../context.js';
+import type { IssuedToken, TokenRequest } from './context.js';
+
+/**
+ * Signs an RFC 9068 access token. Its lifetime is the instance's setting or the server
+ * default, cut short so that it never outlives the credential that obtained it.
+ */
+export function issueAccessToken(ctx: ServerContext, request: TokenRequest): IssuedToken {
+  const { account, credential } = request.client!;
+  const instance = request.instance!;
+  const grant = request.grant!;
+  const scopes = request.scopes!;
+
+  const now = ctx.clock.now();
+  const issuedAt = Math.floor(now / 1000);
+  let expiresAt = issuedAt + (instance.access_token_lifetime_seconds ?? ctx.config.accessTokenLifetimeSeconds);
+  if (credential.expires_at !== null) expiresAt = Math.min(expiresAt, Math.floor(Number(credential.expires_at) / 1000));
+
+  const jti = randomUUID();
+  const scope = scopes.join(' ');
+  const accessToken = ctx.keyRing.sign(
+    { typ: ACCESS_TOKEN_TYPE },
+    {
+      iss: ctx.config.issuer,
+      sub: account.id,
+      aud: instance.audience,
+      [CLAIMS.clientId]: account.client_id,
+      [CLAIMS.scope]: scope,
+      jti,
+      iat: issuedAt,
+      exp: expiresAt,
+      [CLAIMS.credentialId]: credential.id,
+      [CLAIMS.instance]: grant.instanceSlug,
+      [CLAIMS.resources]: grant.resources,
+    },
+  );
+
+  return { accessToken, expiresIn: expiresAt - issuedAt, scope, jti };
+}

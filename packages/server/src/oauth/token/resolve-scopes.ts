@@ -1,0 +1,33 @@
+import { expandScopes } from '@tessera/shared';
+import { OAuthError } from '../errors.js';
+import { single } from '../form.js';
+import type { TokenRequest } from './context.js';
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * Decides the token's scopes: every granted scope when `scope` is absent, otherwise the
+ * requested ones, each of which must be granted directly or implied by a granted scope.
+ */
+export function resolveScopes(request: TokenRequest): void {
+  const grant = request.grant!;
+  const requested = single(request.params, 'scope');
+
+  if (requested === undefined) {
+    request.scopes = grant.scopes;
+    return;
+  }
+
+  const names = requested.split(' ').filter((name) => name !== '');
+  if (names.length === 0 || !names.every((name) => SCOPE_TOKEN.test(name))) {
+    throw new OAuthError('invalid_scope', 'The scope parameter must be scope names separated by single spaces.', 'malformed_scope');
+  }
+
+  const allowed = expandScopes(request.profile!, grant.scopes);
+  const missing = names.filter((name) => !allowed.has(name));
+  if (missing.length > 0) {
+    throw new OAuthError('invalid_scope', `Scope "${missing[0].slice(0, 64)}" is unknown or not granted to this account on this instance.`, 'scope_not_granted');
+  }
+
+  request.scopes = [...new Set(names)];
+}

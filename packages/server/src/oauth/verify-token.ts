@@ -1,0 +1,83 @@
+import { ACCESS_TOKEN_TYPE, CLAIMS, findProfile, type ResourceRestrictions } from '@tessera/shared';
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { tokenFitsGrant } from '../accounts/access.js';
+import type { ServerContext } from '../context.js';
+import { findAccount, findGrant } from '../storage/accounts.js';
+import { findCredential } from '../storage/credentials.js';
+import { findInstanceByAudience } from '../storage/instances.js';
+import { isTokenRevoked } from '../storage/revoked-tokens.js';
+import type { InstanceRow, ServiceAccountRow } from '../storage/tables.js';
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  aud: string;
+  jti: string;
+  exp: number;
+  iat: number;
+  client_id: string;
+  scope: string;
+  credential_id: string;
+  instance: string;
+  resources: ResourceRestrictions;
+}
+
+/**
+ * Checks a token's signature, type, issuer and lifetime against this server's keys. Returns
+ * undefined for anything that is not a valid, unexpired Tessera access token.
+ */
+export async function verifySignedToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? ctx.keyRing.findPublicKey(header.kid) : undefined;
+        if (!key) throw new joseErrors.JWKSNoMatchingKey();
+        return key.publicKey;
+      },
+      {
+        issuer: ctx.config.issuer,
+        typ: ACCESS_TOKEN_TYPE,
+        algorithms: ['ES256'],
+        currentDate: new Date(ctx.clock.now()),
+        requiredClaims: ['sub', 'aud', 'jti', 'exp', 'iat', CLAIMS.clientId, CLAIMS.credentialId],
+      },
+    );
+    return payload as AccessTokenClaims;
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError) return undefined;
+    throw error;
+  }
+}
+
+export interface ActiveToken {
+  claims: AccessTokenClaims;
+  account: ServiceAccountRow;
+  instance: InstanceRow;
+}
+
+/**
+ * Decides whether a verified token is still active: not revoked, its account active, its
+ * credential live, and its scopes and restrictions still inside the account's current grant.
+ */
+export async function checkTokenState(ctx: ServerContext, claims: AccessTokenClaims): Promise<ActiveToken | undefined> {
+  if (await isTokenRevoked(ctx.db, claims.jti)) return undefined;
+
+  const account = await findAccount(ctx.db, claims.sub);
+  if (!account || account.status !== 'active') return undefined;
+
+  const credential = await findCredential(ctx.db, account.id, claims.credential_id);
+  const now = ctx.clock.now();
+  if (!credential || credential.revoked_at !== null) return undefined;
+  if (credential.expires_at !== null && Number(credential.expires_at) <= now) return undefined;
+
+  const instance = await findInstanceByAudience(ctx.db, claims.aud);
+  const profile = instance && findProfile(instance.profile);
+  const grantRow = instance && (await findGrant(ctx.db, account.id, instance.id));
+  if (!instance || !profile || !grantRow) return undefined;
+
+  const grant = { instanceId: instance.id, instanceSlug: instance.slug, scopes: JSON.parse(grantRow.scopes), resources: JSON.parse(grantRow.resources) };
+  const scopes = claims.scope.split(' ').filter((scope) => scope !== '');
+  if (!tokenFitsGrant(profile, grant, scopes, claims.resources ?? {})) return undefined;
+
+  return { claims, account, instance };
+}

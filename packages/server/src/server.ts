@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app.js';
+import { AuditWriter } from './audit/writer.js';
+import { type Clock, systemClock } from './clock.js';
+import type { TesseraConfig } from './config.js';
+import type { ServerContext } from './context.js';
+import { KeyMaterial, loadMasterKey } from './crypto/master-key.js';
+import { newId } from './crypto/secrets.js';
+import { KeyRing } from './oauth/signing-keys.js';
+import { countAdmins, insertAdmin } from './storage/admins.js';
+import { openDatabase } from './storage/database.js';
+import { migrateToLatest } from './storage/migrations.js';
+import { pruneRevokedTokens } from './storage/revoked-tokens.js';
+import type { Database } from './storage/tables.js';
+import { FailureThrottle } from './throttle.js';
+import { LastUsedTracker } from './usage/last-used.js';
+
+export interface TesseraOptions {
+  config: TesseraConfig;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Tessera {
+  app: FastifyInstance;
+  context: ServerContext;
+  /** Starts listening on the configured host and port and returns the bound address. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, commits pending audit events and last-used times, closes the database. */
+  close(): Promise<void>;
+}
+
+// The value of Algorithm.Argon2id, which is an ambient const enum that isolated modules cannot read.
+const ARGON2ID = 2;
+const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'tessera' } });
+}
+
+async function bootstrapAdmin(db: Kysely<Database>, audit: AuditWriter, config: TesseraConfig, clock: Clock, logger: Logger): Promise<void> {
+  if ((await countAdmins(db)) > 0) return;
+
+  const password = config.adminPassword ?? randomBytes(18).toString('base64url');
+  const id = newId();
+  await db.transaction().execute(async (trx) => {
+    await insertAdmin(trx, { id, username: 'admin', password_hash: await hash(password, { algorithm: ARGON2ID }), role: 'admin', created_at: clock.now() });
+    await audit.writeInTransaction(trx, [{ actor: { type: 'system' }, action: 'admin.created', target: { type: 'admin', id }, outcome: 'success', details: { username: 'admin', role: 'admin' } }]);
+  });
+
+  if (config.adminPassword) {
+    logger.info('created the admin "admin" with the password from TESSERA_ADMIN_PASSWORD');
+  } else {
+    // The one place a password reaches the log, by design: an empty database has no other way
+    // to hand the first admin its password. It is printed once and never stored in clear.
+    logger.warn(`created the admin "admin" with the generated password ${password} ; it is shown only now, so store it or set TESSERA_ADMIN_PASSWORD before the first start`);
+  }
+}
+
+/** Announces each development default once at start-up, so that nobody runs them in production unawares. */
+function warnAboutDevelopmentDefaults(config: TesseraConfig, masterKeySource: string, masterKeyPath: string | undefined, dialect: string, logger: Logger): void {
+  if (masterKeySource !== 'environment') {
+    logger.warn({ path: masterKeyPath }, `${masterKeySource === 'new-file' ? 'generated a master key file' : 'using the master key file'}; set TESSERA_MASTER_KEY from a secret store in production and keep the file out of backups of the database`);
+  }
+  if (config.issuer.startsWith('http:')) {
+    logger.warn({ issuer: config.issuer }, 'the issuer uses plain http; set TESSERA_ISSUER to the https URL clients reach in production');
+  }
+  if (dialect === 'sqlite') {
+    logger.info({ database: config.databaseUrl }, 'using the embedded SQLite database, which suits one node');
+  }
+}
+
+/** Opens the database, applies migrations, loads keys and builds the application. */
+export async function createTessera(options: TesseraOptions): Promise<Tessera> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+
+  const database = openDatabase(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+
+    const masterKey = loadMasterKey(config.masterKey, database.dataDirectory);
+    const keyMaterial = new KeyMaterial(masterKey.key);
+    const keyRing = new KeyRing(database.db, keyMaterial, clock, logger);
+    await keyRing.load();
+
+    const audit = new AuditWriter(database.db, clock, logger);
+    await bootstrapAdmin(database.db, audit, config, clock, logger);
+    warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
+
+    const context: ServerContext = {
+      config,
+      db: database.db,
+      clock,
+      logger,
+      keyMaterial,
+      keyRing,
+      audit,
+      lastUsed: new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs),
+      throttles: {
+        clientAndAddress: new FailureThrottle(clock, 10, 60_000),
+        address: new FailureThrottle(clock, 100, 60_000),
+        signIn: new FailureThrottle(clock, 5, 15 * 60_000),
+      },
+    };
+    const app = await buildApp(context);
+
+    const maintenance = setInterval(() => {
+      pruneRevokedTokens(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired token revocations failed; retrying in an hour'));
+    }, MAINTENANCE_INTERVAL_MS);
+    maintenance.unref();
+
+    return {
+      app,
+      context,
+      async listen() {
+        const address = await app.listen({ host: config.host, port: config.port });
+        logger.info({ address, issuer: config.issuer }, 'Tessera is listening');
+        return address;
+      },
+      async close() {
+        clearInterval(maintenance);
+        await app.close();
+        await audit.close();
+        await context.lastUsed.close();
+        await database.close();
+        logger.info('Tessera stopped');
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

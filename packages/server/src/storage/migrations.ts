@@ -1,0 +1,148 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+/**
+ * Schema migrations, in order. Written with Kysely's schema builder so that the same list
+ * runs on SQLite and PostgreSQL. A migration never changes once released; add a new one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('instances')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('slug', 'text', (col) => col.notNull().unique())
+        .addColumn('name', 'text', (col) => col.notNull())
+        .addColumn('profile', 'text', (col) => col.notNull())
+        .addColumn('audience', 'text', (col) => col.notNull().unique())
+        .addColumn('access_token_lifetime_seconds', 'integer')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('service_accounts')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('client_id', 'text', (col) => col.notNull().unique())
+        .addColumn('name', 'text', (col) => col.notNull().unique())
+        .addColumn('description', 'text', (col) => col.notNull())
+        .addColumn('owner', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('last_used_ip', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('grants')
+        .addColumn('account_id', 'text', (col) => col.notNull().references('service_accounts.id').onDelete('cascade'))
+        .addColumn('instance_id', 'text', (col) => col.notNull().references('instances.id'))
+        .addColumn('scopes', 'text', (col) => col.notNull())
+        .addColumn('resources', 'text', (col) => col.notNull())
+        .addPrimaryKeyConstraint('grants_pk', ['account_id', 'instance_id'])
+        .execute();
+      await db.schema.createIndex('grants_instance').on('grants').column('instance_id').execute();
+
+      await db.schema
+        .createTable('credentials')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('account_id', 'text', (col) => col.notNull().references('service_accounts.id').onDelete('cascade'))
+        .addColumn('secret_hash', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('last_used_ip', 'text')
+        .execute();
+      await db.schema.createIndex('credentials_account').on('credentials').column('account_id').execute();
+
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (col) => col.primaryKey())
+        .addColumn('alg', 'text', (col) => col.notNull())
+        .addColumn('public_jwk', 'text', (col) => col.notNull())
+        .addColumn('private_key', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('activates_at', 'bigint', (col) => col.notNull())
+        .addColumn('retires_at', 'bigint')
+        .addColumn('unpublishes_at', 'bigint')
+        .execute();
+
+      await db.schema
+        .createTable('admins')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('username', 'text', (col) => col.notNull().unique())
+        .addColumn('password_hash', 'text', (col) => col.notNull())
+        .addColumn('role', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (col) => col.primaryKey())
+        .addColumn('admin_id', 'text', (col) => col.notNull().references('admins.id').onDelete('cascade'))
+        .addColumn('csrf_token', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (col) => col.primaryKey())
+        .addColumn('occurred_at', 'bigint', (col) => col.notNull())
+        .addColumn('actor_type', 'text', (col) => col.notNull())
+        .addColumn('actor_id', 'text')
+        .addColumn('credential_id', 'text')
+        .addColumn('action', 'text', (col) => col.notNull())
+        .addColumn('target_type', 'text')
+        .addColumn('target_id', 'text')
+        .addColumn('instance_id', 'text')
+        .addColumn('source_ip', 'text')
+        .addColumn('user_agent', 'text')
+        .addColumn('outcome', 'text', (col) => col.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('details', 'text')
+        .addColumn('prev_hash', 'text', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('audit_events_occurred').on('audit_events').columns(['occurred_at', 'seq']).execute();
+      await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['actor_id', 'seq']).execute();
+      await db.schema.createIndex('audit_events_target').on('audit_events').columns(['target_id', 'seq']).execute();
+      await db.schema.createIndex('audit_events_action').on('audit_events').columns(['action', 'seq']).execute();
+
+      await db.schema
+        .createTable('revoked_tokens')
+        .addColumn('jti', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (col) => col.primaryKey())
+        .addColumn('value', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};
+
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migration_lock' });
+}
+
+/** Applies every pending migration and returns the names applied; throws with the failing one. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const { error, results } = await createMigrator(db).migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+
+  if (error) {
+    const name = failed ? ` "${failed.migrationName}"` : '';
+    throw new Error(`Database migration${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}

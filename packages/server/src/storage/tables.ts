@@ -1,0 +1,124 @@
+/**
+ * Row types of every table. Times are epoch milliseconds; lists and maps are JSON text, so
+ * that SQLite and PostgreSQL store them the same way.
+ */
+
+export interface InstanceRow {
+  id: string;
+  slug: string;
+  name: string;
+  profile: string;
+  audience: string;
+  access_token_lifetime_seconds: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ServiceAccountRow {
+  id: string;
+  client_id: string;
+  name: string;
+  description: string;
+  owner: string;
+  status: 'active' | 'disabled';
+  created_at: number;
+  updated_at: number;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+}
+
+export interface GrantRow {
+  account_id: string;
+  instance_id: string;
+  /** JSON array of scope names. */
+  scopes: string;
+  /** JSON object: resource type to an id list or "*". */
+  resources: string;
+}
+
+export interface CredentialRow {
+  id: string;
+  account_id: string;
+  /** Keyed hash (HMAC-SHA-256) of the client secret, base64url. */
+  secret_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** PKCS#8 private key, encrypted with the master key (AES-256-GCM), base64url. */
+  private_key: string;
+  created_at: number;
+  /** The key signs tokens from this time on; until then it is only published. */
+  activates_at: number;
+  /** The key stops signing at this time (a newer key took over), or null while current. */
+  retires_at: number | null;
+  /** The key leaves the JWKS at this time, once every token it signed has expired. */
+  unpublishes_at: number | null;
+}
+
+export interface AdminRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'auditor';
+  created_at: number;
+}
+
+export interface SessionRow {
+  /** SHA-256 of the session cookie value, base64url; the cookie itself is never stored. */
+  id_hash: string;
+  admin_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AuditEventRow {
+  seq: number;
+  occurred_at: number;
+  actor_type: 'admin' | 'service_account' | 'anonymous' | 'system';
+  actor_id: string | null;
+  credential_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  instance_id: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  outcome: 'success' | 'failure';
+  reason: string | null;
+  /** JSON object with before/after values and other context; never a secret. */
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface RevokedTokenRow {
+  jti: string;
+  expires_at: number;
+}
+
+export interface MetaRow {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  instances: InstanceRow;
+  service_accounts: ServiceAccountRow;
+  grants: GrantRow;
+  credentials: CredentialRow;
+  signing_keys: SigningKeyRow;
+  admins: AdminRow;
+  sessions: SessionRow;
+  audit_events: AuditEventRow;
+  revoked_tokens: RevokedTokenRow;
+  meta: MetaRow;
+}

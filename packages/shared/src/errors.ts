@@ -1,0 +1,50 @@
+/**
+ * The one catalogue of error codes. OAuth endpoints answer with the RFC 6749 (and RFC 7009,
+ * RFC 8707) `error` values; the admin API answers with RFC 9457 problem details whose `code`
+ * is one of ADMIN_ERRORS. docs/errors.md documents every entry and a test keeps both in step.
+ */
+
+export const OAUTH_ERRORS = {
+  invalid_request: { status: 400, title: 'The request is missing a parameter, repeats one, or is otherwise malformed.' },
+  invalid_client: { status: 401, title: 'Client authentication failed.' },
+  invalid_grant: { status: 400, title: 'The grant is invalid, expired or revoked.' },
+  unauthorized_client: { status: 400, title: 'The client may not use this grant type.' },
+  unsupported_grant_type: { status: 400, title: 'The grant type is not supported.' },
+  invalid_scope: { status: 400, title: 'A requested scope is unknown or not granted.' },
+  invalid_target: { status: 400, title: 'The requested resource is unknown or not granted.' },
+  unsupported_token_type: { status: 400, title: 'The server cannot revoke this token type.' },
+  slow_down: { status: 429, title: 'Too many failed client authentications; retry later.' },
+  temporarily_unavailable: { status: 503, title: 'The server cannot answer now; retry later.' },
+  server_error: { status: 500, title: 'An unexpected error occurred on the server.' },
+} as const;
+
+export type OAuthErrorCode = keyof typeof OAUTH_ERRORS;
+
+export const ADMIN_ERRORS = {
+  validation_failed: { status: 400, title: 'A field of the request is invalid.' },
+  invalid_json: { status: 400, title: 'The request body is not valid JSON.' },
+  invalid_cursor: { status: 400, title: 'The paging cursor is invalid.' },
+  unknown_instance: { status: 400, title: 'An access grant names a product instance that does not exist.' },
+  unknown_scope: { status: 400, title: 'An access grant names a scope that the instance profile does not define.' },
+  unknown_resource_type: { status: 400, title: 'An access grant names a resource type that the instance profile does not define.' },
+  admin_scope_not_allowed: { status: 400, title: 'Admin-level scopes need an explicit policy opt-in.' },
+  duplicate_grant: { status: 400, title: 'An account lists the same instance twice.' },
+  unauthenticated: { status: 401, title: 'Sign in first: the session cookie is missing or expired.' },
+  invalid_credentials: { status: 401, title: 'The username or password is wrong.' },
+  service_account_sign_in: { status: 403, title: 'Service accounts have no interactive sign-in.' },
+  csrf_token_invalid: { status: 403, title: 'The X-CSRF-Token header is missing or does not match the session.' },
+  forbidden: { status: 403, title: 'Your role does not allow this action.' },
+  not_found: { status: 404, title: 'The resource does not exist.' },
+  route_not_found: { status: 404, title: 'No route matches this method and path.' },
+  method_not_allowed: { status: 405, title: 'The route does not accept this HTTP method.' },
+  name_taken: { status: 409, title: 'Another service account already has this name.' },
+  slug_taken: { status: 409, title: 'Another instance already has this slug.' },
+  instance_in_use: { status: 409, title: 'Service accounts still hold grants on this instance.' },
+  credential_not_live: { status: 409, title: 'The credential is revoked or expired.' },
+  body_too_large: { status: 413, title: 'The request body is larger than the limit.' },
+  unsupported_media_type: { status: 415, title: 'The request body must be JSON (Content-Type: application/json).' },
+  too_many_attempts: { status: 429, title: 'Too many failed sign-in attempts; retry later.' },
+  internal_error: { status: 500, title: 'An unexpected error occurred on the server.' },
+} as const;
+
+export type AdminErrorCode = keyof typeof ADMIN_ERRORS;

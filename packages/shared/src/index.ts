@@ -1,0 +1,3 @@
+export * from './profiles.js';
+export * from './claims.js';
+export * from './errors.js';

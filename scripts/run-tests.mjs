@@ -29,5 +29,6 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// A test that hangs fails after two minutes instead of stalling the whole run.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...selected], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -36,7 +36,6 @@ export const ADMIN_ERRORS = {
   forbidden: { status: 403, title: 'Your role does not allow this action.' },
   not_found: { status: 404, title: 'The resource does not exist.' },
   route_not_found: { status: 404, title: 'No route matches this method and path.' },
-  method_not_allowed: { status: 405, title: 'The route does not accept this HTTP method.' },
   name_taken: { status: 409, title: 'Another service account already has this name.' },
   slug_taken: { status: 409, title: 'Another instance already has this slug.' },
   instance_in_use: { status: 409, title: 'Service accounts still hold grants on this instance.' },

@@ -5,7 +5,7 @@ import type { ServerContext } from '../context.js';
 import { queryAuditEvents } from '../storage/audit.js';
 import type { AuditEventRow } from '../storage/tables.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
-import { PageQuery } from './schemas.js';
+import { PageQuery, StringEnum } from './schemas.js';
 import { timestamp } from './views.js';
 
 const AuditQuery = Type.Object(
@@ -14,7 +14,7 @@ const AuditQuery = Type.Object(
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     instance: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+    outcome: Type.Optional(StringEnum(['success', 'failure'] as const)),
     from: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
     to: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
     ...PageQuery,

@@ -10,10 +10,10 @@ import { normaliseAudience } from '../oauth/token/select-grant.js';
 import { countGrantsOnInstance, deleteInstance, findInstance, findInstanceByAudience, insertInstance, listInstances, updateInstance } from '../storage/instances.js';
 import type { InstanceRow } from '../storage/tables.js';
 import { adminActor, requireRole } from './auth.js';
-import { DisplayName, IdParams } from './schemas.js';
+import { DisplayName, IdParams, SLUG_PATTERN } from './schemas.js';
 import { instanceView } from './views.js';
 
-const Slug = Type.String({ minLength: 2, maxLength: 63, pattern: '^[a-z0-9][a-z0-9-]*[a-z0-9]$' });
+const Slug = Type.String({ minLength: 2, maxLength: 63, pattern: SLUG_PATTERN });
 const Audience = Type.String({ minLength: 1, maxLength: 2000 });
 const Lifetime = Type.Union([Type.Integer({ minimum: 60, maximum: MAX_TOKEN_LIFETIME_SECONDS }), Type.Null()]);
 

@@ -1,6 +1,7 @@
 import { ADMIN_ERRORS, type AdminErrorCode } from '@tessera/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
+import { DISPLAY_NAME_PATTERN, SLUG_PATTERN } from './schemas.js';
 
 export interface Problem {
   type: string;
@@ -62,6 +63,7 @@ function describeIssue(issue: ValidationIssue, context: string): { field: string
     case 'enum':
       return { field, detail: `${name} must be one of: ${(params.allowedValues as unknown[]).join(', ')}.` };
     case 'pattern':
+      return { field, detail: `${name} ${PATTERN_HINTS[String(params.pattern)] ?? `does not match the pattern ${params.pattern}`}.` };
     case 'format':
       return { field, detail: `${name} has an invalid format${issue.message ? ` (${issue.message})` : ''}.` };
     case 'anyOf':
@@ -75,6 +77,13 @@ function describeIssue(issue: ValidationIssue, context: string): { field: string
 const ANY_OF_HINTS: Record<string, string> = {
   expiresInDays: 'a whole number of days from 1 to 3650, or null for a credential that never expires',
   accessTokenLifetimeSeconds: 'a whole number of seconds from 60 to 86400, or null for the server default',
+};
+
+/** Plain-words descriptions of the patterns the schemas use. */
+const PATTERN_HINTS: Record<string, string> = {
+  [DISPLAY_NAME_PATTERN]: 'must not start or end with whitespace or contain control characters',
+  [SLUG_PATTERN]: 'must be lowercase letters, digits and hyphens, starting and ending with a letter or digit, such as jira-prod',
+  '^[0-9]{1,4}$': 'must be a whole number',
 };
 
 const CONTEXT_NAMES: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path' };

@@ -1,7 +1,16 @@
 import { Type } from '@sinclair/typebox';
 
-/** A display name: no leading or trailing whitespace and no control characters. */
-export const DisplayName = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[^\\s\\x00-\\x1f\\x7f](?:[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f])?$' });
+/** No leading or trailing whitespace and no control characters. */
+export const DISPLAY_NAME_PATTERN = '^[^\\s\\x00-\\x1f\\x7f](?:[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f])?$';
+export const SLUG_PATTERN = '^[a-z0-9][a-z0-9-]*[a-z0-9]$';
+
+export const DisplayName = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: DISPLAY_NAME_PATTERN });
+
+/**
+ * A string that must be one of a few values, as a JSON Schema enum, so that a wrong value is
+ * reported with the list of allowed values.
+ */
+export const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 

@@ -11,10 +11,10 @@ import type { ServiceAccountRow } from '../storage/tables.js';
 import { isUniqueViolation, createCredential, grantRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
-import { AccessSchema, CredentialRequestSchema, DisplayName, IdParams, PageQuery } from './schemas.js';
+import { AccessSchema, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
 import { timestamp } from './views.js';
 
-const Status = Type.Union([Type.Literal('active'), Type.Literal('disabled')]);
+const Status = StringEnum(['active', 'disabled'] as const);
 
 const CreateAccountBody = Type.Object(
   {

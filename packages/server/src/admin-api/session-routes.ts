@@ -45,7 +45,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
         });
         throw new RequestError(
           'service_account_sign_in',
-          `"${username}" is a service account. Service accounts have no interactive sign-in; they get tokens from POST /oauth/token with their client id and secret.`,
+          `username "${username}" belongs to a service account. Service accounts have no interactive sign-in; they get tokens from POST /oauth/token with their client id and secret.`,
           'username',
         );
       }

@@ -21,6 +21,8 @@ interface Frame {
   keys: Set<string>;
   expectKey: boolean;
   path: string;
+  /** Index of the current element, for arrays. */
+  index: number;
 }
 
 /** Walks already-valid JSON text and throws on the first repeated key. */
@@ -33,12 +35,14 @@ function findDuplicateKeys(text: string): void {
     const top = stack.at(-1);
 
     if (char === '{' || char === '[') {
-      const parentPath = top ? (top.isObject ? `${top.path ? `${top.path}.` : ''}${lastKey}` : `${top.path}[]`) : '';
-      stack.push({ isObject: char === '{', keys: new Set(), expectKey: char === '{', path: parentPath });
+      const parentPath = top ? (top.isObject ? `${top.path ? `${top.path}.` : ''}${lastKey}` : `${top.path}[${top.index}]`) : '';
+      stack.push({ isObject: char === '{', keys: new Set(), expectKey: char === '{', path: parentPath, index: 0 });
     } else if (char === '}' || char === ']') {
       stack.pop();
     } else if (char === ',' && top?.isObject) {
       top.expectKey = true;
+    } else if (char === ',' && top) {
+      top.index += 1;
     } else if (char === '"') {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;

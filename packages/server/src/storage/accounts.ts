@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, GrantRow, ServiceAccountRow } from './tables.js';
 
 export interface AccountFilter {
@@ -23,13 +23,18 @@ export function findAccountByName(db: Kysely<Database>, name: string): Promise<S
   return db.selectFrom('service_accounts').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
+/** Escapes LIKE wildcards so that a search for "etl_" matches the underscore itself. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
 /** Lists accounts ordered by name then id, which keeps keyset paging stable. */
 export function listAccounts(db: Kysely<Database>, filter: AccountFilter): Promise<ServiceAccountRow[]> {
   let query = db.selectFrom('service_accounts').selectAll();
 
   if (filter.search) {
-    const pattern = `%${filter.search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    query = query.where((eb) => eb.or([eb('name', 'like', pattern), eb('description', 'like', pattern), eb('owner', 'like', pattern)]));
+    const pattern = `%${escapeLike(filter.search)}%`;
+    query = query.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`)));
   }
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.instanceId) {

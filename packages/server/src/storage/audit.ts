@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { escapeLike } from './accounts.js';
 import type { AuditEventRow, Database } from './tables.js';
 
 export interface AuditFilter {
@@ -19,7 +20,7 @@ export function queryAuditEvents(db: Kysely<Database>, filter: AuditFilter): Pro
   let query = db.selectFrom('audit_events').selectAll();
 
   if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
-  if (filter.action?.endsWith('.*')) query = query.where('action', 'like', `${filter.action.slice(0, -1).replace(/[\\%_]/g, (char) => `\\${char}`)}%`);
+  if (filter.action?.endsWith('.*')) query = query.where(sql<boolean>`action like ${`${escapeLike(filter.action.slice(0, -1))}%`} escape '\\'`);
   else if (filter.action) query = query.where('action', '=', filter.action);
   if (filter.targetId) query = query.where('target_id', '=', filter.targetId);
   if (filter.instanceId) query = query.where('instance_id', '=', filter.instanceId);

@@ -114,7 +114,8 @@ export async function startTestServer(options: { config?: Partial<TesseraConfig>
   if (!options.config?.issuer) tessera.context.config.issuer = baseUrl;
 
   const admin = new AdminClient(baseUrl);
-  const signIn = await admin.signIn();
+  // fetch may reuse a keep-alive socket of a server that stopped on the same port; one retry opens a new one.
+  const signIn = await admin.signIn().catch(() => admin.signIn());
   if (signIn.status !== 200) throw new Error(`test admin sign-in failed: ${signIn.status} ${signIn.text}`);
 
   let stopped = false;

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ADMIN_ERRORS, OAUTH_ERRORS } from '@tessera/shared';
+
+const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+
+/** Rows of the table under a heading: code and status. */
+function documentedCodes(heading: string): Map<string, number> {
+  const section = docs.split(/^## /m).find((part) => part.startsWith(heading));
+  assert.ok(section, `docs/errors.md has no "## ${heading}" section`);
+
+  const rows = new Map<string, number>();
+  for (const match of section.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)) rows.set(match[1], Number(match[2]));
+  return rows;
+}
+
+describe('error catalogue and docs', () => {
+  it('documents every OAuth error code', () => {
+    const documented = documentedCodes('OAuth endpoints');
+
+    assert.deepEqual([...documented.keys()].sort(), Object.keys(OAUTH_ERRORS).sort());
+    for (const [code, entry] of Object.entries(OAUTH_ERRORS)) assert.equal(documented.get(code), entry.status, `status of ${code}`);
+  });
+
+  it('documents every admin API error code', () => {
+    const documented = documentedCodes('Admin API');
+
+    assert.deepEqual([...documented.keys()].sort(), Object.keys(ADMIN_ERRORS).sort());
+    for (const [code, entry] of Object.entries(ADMIN_ERRORS)) assert.equal(documented.get(code), entry.status, `status of ${code}`);
+  });
+});

@@ -61,7 +61,7 @@ async function bootstrapAdmin(db: Kysely<Database>, audit: AuditWriter, config: 
   }
 }
 
-/** Announces each development default once at start-up, so that nobody runs them in production unawares. */
+/** Logs each development default once at start-up, so that none reaches production unnoticed. */
 function warnAboutDevelopmentDefaults(config: TesseraConfig, masterKeySource: string, masterKeyPath: string | undefined, dialect: string, logger: Logger): void {
   if (masterKeySource !== 'environment') {
     logger.warn({ path: masterKeyPath }, `${masterKeySource === 'new-file' ? 'generated a master key file' : 'using the master key file'}; set TESSERA_MASTER_KEY from a secret store in production and keep the file out of backups of the database`);

@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 
 /**
  * Counts failures per key in a fixed window and reports when a key has failed too often.
- * In memory per node: a restart forgets the counts, and each node of a cluster counts alone.
+ * Counts live in memory per node, so a restart clears them and each node of a cluster counts separately.
  */
 export class FailureThrottle {
   private readonly windows = new Map<string, { startedAt: number; failures: number }>();

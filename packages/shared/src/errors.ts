@@ -1,6 +1,6 @@
 /**
- * The one catalogue of error codes. OAuth endpoints answer with the RFC 6749 (and RFC 7009,
- * RFC 8707) `error` values; the admin API answers with RFC 9457 problem details whose `code`
+ * The one catalogue of error codes. OAuth endpoints return the RFC 6749 (and RFC 7009,
+ * RFC 8707) `error` values, and the admin API returns RFC 9457 problem details whose `code`
  * is one of ADMIN_ERRORS. docs/errors.md documents every entry and a test keeps both in step.
  */
 
@@ -14,7 +14,7 @@ export const OAUTH_ERRORS = {
   invalid_target: { status: 400, title: 'The requested resource is unknown or not granted.' },
   unsupported_token_type: { status: 400, title: 'The server cannot revoke this token type.' },
   slow_down: { status: 429, title: 'Too many failed client authentications; retry later.' },
-  temporarily_unavailable: { status: 503, title: 'The server cannot answer now; retry later.' },
+  temporarily_unavailable: { status: 503, title: 'The server is unavailable for now; retry later.' },
   server_error: { status: 500, title: 'An unexpected error occurred on the server.' },
 } as const;
 

@@ -40,7 +40,7 @@ export async function requireAccount(ctx: ServerContext, id: string): Promise<Se
   return account;
 }
 
-/** The full API view of one account, read in the given transaction or database. */
+/** Loads the full API view of one account, in the given transaction or database. */
 export async function loadAccountView(ctx: ServerContext, db: Kysely<Database>, account: ServiceAccountRow) {
   const [grants, credentials, instances] = await Promise.all([grantsOf(db, [account.id]), credentialsOf(db, account.id), instanceIndex(db)]);
   return accountView(ctx, account, grants, credentials, instances);

@@ -35,7 +35,7 @@ async function requireCredential(ctx: ServerContext, request: FastifyRequest): P
   return credential;
 }
 
-/** A rotated credential keeps the lifetime of the one it replaces unless the request sets one. */
+/** Computes the lifetime in days that a replacement credential inherits unless the request sets one. */
 function lifetimeDaysOf(credential: CredentialRow): number | null {
   if (credential.expires_at === null) return null;
   const days = Math.ceil((Number(credential.expires_at) - Number(credential.created_at)) / DAY_MS);

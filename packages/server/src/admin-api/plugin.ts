@@ -12,7 +12,7 @@ import { parseStrictJson } from './strict-json.js';
 
 export const ADMIN_BODY_LIMIT = 1024 * 1024;
 
-/** The admin REST API under /api/v1: JSON in, JSON or RFC 9457 problem details out. */
+/** Registers the admin REST API under /api/v1, which takes JSON and returns JSON or RFC 9457 problem details. */
 export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, (_request, body, done) => {

@@ -33,10 +33,15 @@ interface ValidationIssue {
 function fieldPath(pointer: string, child?: string): string {
   const parts = pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (child !== undefined) parts.push(child);
-  return parts.reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+  let path = '';
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) path += `[${part}]`;
+    else path = path ? `${path}.${part}` : part;
+  }
+  return path;
 }
 
-/** A message for one schema violation that names the field and says how to fix it. */
+/** Describes one schema violation in a message that names the field and how to fix it. */
 function describeIssue(issue: ValidationIssue, context: string): { field: string; detail: string } {
   const field = fieldPath(issue.instancePath);
   const name = field || context;
@@ -73,7 +78,7 @@ function describeIssue(issue: ValidationIssue, context: string): { field: string
   }
 }
 
-/** What a field with several accepted forms accepts, keyed by the field's last name. */
+/** Accepted forms of fields that take several, keyed by the field's last name. */
 const ANY_OF_HINTS: Record<string, string> = {
   expiresInDays: 'a whole number of days from 1 to 3650, or null for a credential that never expires',
   accessTokenLifetimeSeconds: 'a whole number of seconds from 60 to 86400, or null for the server default',

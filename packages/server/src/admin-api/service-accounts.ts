@@ -174,7 +174,8 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
         if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
         const afterView = await loadAccountView(ctx, trx, after);
 
-        const action = before.status !== after.status ? (after.status === 'disabled' ? 'account.disabled' : 'account.enabled') : 'account.updated';
+        let action = 'account.updated';
+        if (before.status !== after.status) action = after.status === 'disabled' ? 'account.disabled' : 'account.enabled';
         await ctx.audit.writeInTransaction(trx, [
           { actor: adminActor(request), action, target: { type: 'service_account', id: after.id }, source: sourceOf(request), outcome: 'success', details: { before: beforeView, after: afterView } },
         ]);

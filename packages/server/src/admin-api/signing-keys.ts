@@ -12,7 +12,9 @@ const RotateKeyBody = Type.Object(
 );
 
 function keyView(key: PublicSigningKey, now: number) {
-  const state = key.activatesAt > now ? 'published' : key.retiresAt !== null && key.retiresAt <= now ? 'retired' : 'signing';
+  let state = 'signing';
+  if (key.activatesAt > now) state = 'published';
+  else if (key.retiresAt !== null && key.retiresAt <= now) state = 'retired';
   return { kid: key.kid, alg: key.alg, state, activatesAt: timestamp(key.activatesAt), retiresAt: timestamp(key.retiresAt), unpublishesAt: timestamp(key.unpublishesAt) };
 }
 

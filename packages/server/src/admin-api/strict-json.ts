@@ -35,7 +35,9 @@ function findDuplicateKeys(text: string): void {
     const top = stack.at(-1);
 
     if (char === '{' || char === '[') {
-      const parentPath = top ? (top.isObject ? `${top.path ? `${top.path}.` : ''}${lastKey}` : `${top.path}[${top.index}]`) : '';
+      let parentPath = '';
+      if (top?.isObject) parentPath = top.path ? `${top.path}.${lastKey}` : lastKey;
+      else if (top) parentPath = `${top.path}[${top.index}]`;
       stack.push({ isObject: char === '{', keys: new Set(), expectKey: char === '{', path: parentPath, index: 0 });
     } else if (char === '}' || char === ']') {
       stack.pop();

@@ -1,4 +1,4 @@
-/** What the code that performs an action tells the audit log about it. */
+/** Description of one action, as the code that performs it reports it to the audit log. */
 export interface AuditEventInput {
   actor: {
     type: 'admin' | 'service_account' | 'anonymous' | 'system';

@@ -71,7 +71,7 @@ export function extractClientCredentials(authorization: string | undefined, para
   return { clientId: bodyId, secret: bodySecret, method: 'client_secret_post' };
 }
 
-/** A client id as it may appear in logs and audit events: secrets typed in the wrong field are masked. */
+/** Masks a client id for logs and audit events, because a secret typed in the wrong field must not be stored. */
 export function loggableClientId(clientId: string): string {
   return clientId.startsWith(SECRET_PREFIX) ? `${SECRET_PREFIX}[redacted]` : clientId.slice(0, 128);
 }
@@ -89,7 +89,7 @@ function matchingCredential(ctx: ServerContext, credentials: CredentialRow[], se
 }
 
 /**
- * Authenticates a client by its secret. Every failure answers the same public message; the
+ * Authenticates a client by its secret. Every failure returns the same public message; the
  * reason (unknown client, wrong secret, revoked or expired credential, disabled account)
  * goes only to the audit log. Failures are throttled per client and per source address.
  */

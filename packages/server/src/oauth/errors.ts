@@ -2,8 +2,8 @@ import { OAUTH_ERRORS, type OAuthErrorCode } from '@tessera/shared';
 
 /**
  * An OAuth protocol error. `description` is safe to send to the client; `reason` is a stable
- * private code for the audit log and the server log, which may tell apart what the client
- * must not learn (an unknown client id and a wrong secret look the same on the wire).
+ * private code for the audit log and the server log. The reason may distinguish cases that
+ * the client must not learn, since an unknown client id and a wrong secret look the same on the wire.
  */
 export class OAuthError extends Error {
   override name = 'OAuthError';

@@ -19,7 +19,7 @@ export function parseStrictForm(body: string, repeatable: ReadonlySet<string> = 
   return params;
 }
 
-/** The single value of a parameter, with an empty value treated as absent (RFC 6749 §3.1). */
+/** Returns the single value of a parameter, treating an empty value as absent (RFC 6749 §3.1). */
 export function single(params: Map<string, string[]>, name: string): string | undefined {
   const value = params.get(name)?.[0];
   return value === '' ? undefined : value;

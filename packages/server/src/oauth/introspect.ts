@@ -9,8 +9,8 @@ const INACTIVE = { active: false } as const;
 
 /**
  * RFC 7662 introspection. The caller authenticates as a client and may learn about a token
- * issued to itself or for an instance it holds a grant on; any other token, and every
- * expired, revoked, unknown or malformed one, answers only `{"active": false}`.
+ * issued to itself or for an instance it has a grant on. Any other token, and every
+ * expired, revoked, unknown or malformed one, gets only `{"active": false}`.
  */
 export async function introspect(
   ctx: ServerContext,

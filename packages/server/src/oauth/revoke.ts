@@ -6,7 +6,7 @@ import { verifySignedToken } from './verify-token.js';
 
 /**
  * RFC 7009 revocation. A client may revoke its own access tokens; for any other token,
- * including unknown and malformed ones, the answer is the same 200 and nothing changes.
+ * including unknown and malformed ones, the response is the same 200 and nothing changes.
  */
 export async function revoke(
   ctx: ServerContext,

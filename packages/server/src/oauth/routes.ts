@@ -32,7 +32,7 @@ function authorizationHeader(request: FastifyRequest): string | undefined {
 }
 
 /**
- * The OAuth endpoints. Bodies are read as text by a scoped parser, so a wrong content type,
+ * Registers the OAuth endpoints. Bodies are read as text by a scoped parser, so a wrong content type,
  * a repeated parameter or an oversized body becomes an RFC 6749 error instead of a framework
  * error, and no JSON parser runs on these routes.
  */

@@ -6,7 +6,7 @@ import type { KeyMaterial } from '../crypto/master-key.js';
 import { insertSigningKey, publishedSigningKeys, retireSigningKey } from '../storage/signing-keys.js';
 import type { Database, SigningKeyRow } from '../storage/tables.js';
 
-/** The longest access-token lifetime any setting allows; a retired key stays published this long. */
+/** Maximum access-token lifetime that any setting allows, so a retired key stays published this long. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 86400;
 
 export interface PublicSigningKey {
@@ -53,7 +53,7 @@ export class KeyRing {
     this.keys = rows.map((row) => this.decryptRow(row));
   }
 
-  /** The key that signs now: the newest one whose activation time has passed and that is not retired. */
+  /** Returns the key that signs now: the newest one whose activation time has passed and that is not retired. */
   currentKey(): LoadedKey {
     const now = this.clock.now();
     const active = this.keys.filter((key) => key.activatesAt <= now && (key.retiresAt === null || key.retiresAt > now));

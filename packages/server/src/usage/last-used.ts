@@ -30,7 +30,7 @@ export class LastUsedTracker {
     if (!previousForAccount || previousForAccount.at <= use.at) this.pendingByAccount.set(use.accountId, use);
   }
 
-  /** The pending use of a credential, if it is newer than what the database holds. */
+  /** Returns the use of a credential not yet written to the database. */
   pendingForCredential(credentialId: string): LastUse | undefined {
     return this.pending.get(credentialId);
   }

@@ -3,7 +3,7 @@ import type { Grant } from '../../accounts/access.js';
 import type { InstanceRow } from '../../storage/tables.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 
-/** What the steps of a token request learn, filled in step by step. */
+/** State of one token request, filled in by its steps in order. */
 export interface TokenRequest {
   params: Map<string, string[]>;
   authorization: string | undefined;

@@ -23,7 +23,7 @@ function isAbsoluteUriWithoutFragment(value: string): boolean {
 
 /**
  * Picks the instance the token is for (RFC 8707): the `resource` parameter names its
- * audience, and may be left out when the account holds exactly one grant.
+ * audience, and may be left out when the account has exactly one grant.
  */
 export async function selectGrant(ctx: ServerContext, request: TokenRequest): Promise<void> {
   const account = request.client!.account;

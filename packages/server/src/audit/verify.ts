@@ -12,7 +12,11 @@ export interface ChainReport {
 
 const PAGE = 1000;
 
-/** Recomputes the audit hash chain from the first event and reports the first break. */
+/**
+ * Recomputes the audit hash chain from the first event and reports the first break.
+ * NOTE: removing the newest events leaves a shorter chain that still verifies; detecting that
+ * needs the chain's head recorded outside the database (signed checkpoints), which does not exist yet.
+ */
 export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainReport> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;

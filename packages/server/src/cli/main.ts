@@ -33,7 +33,9 @@ function overrides(flags: ServeFlags): ConfigOverrides {
 
 const program = new Command('tessera')
   .description('Service accounts for self-hosted products: OAuth 2.0 client credentials, scoped access tokens and an audit log.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2, like configuration errors; help and version still exit 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
 
 program
   .command('serve')

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../src/config.js';
+
+const CLI = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
+
+describe('configuration', () => {
+  it('uses the documented defaults', () => {
+    const config = loadConfig({}, {});
+
+    assert.equal(config.databaseUrl, './data/tessera.db');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.issuer, 'http://127.0.0.1:8080');
+    assert.equal(config.accessTokenLifetimeSeconds, 3600);
+    assert.equal(config.masterKey, undefined);
+  });
+
+  it('lets flags win over environment', () => {
+    const config = loadConfig({ port: 9001 }, { TESSERA_PORT: '9000', TESSERA_HOST: '0.0.0.0', TESSERA_ISSUER: 'https://tessera.example.com/' });
+
+    assert.equal(config.port, 9001);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.issuer, 'https://tessera.example.com');
+  });
+
+  it('rejects a port out of range', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_PORT: '70000' }), /TESSERA_PORT must be a whole number from 0 to 65535; got "70000"/);
+  });
+
+  it('rejects an issuer that is not a URL', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'tessera.example.com' }), /TESSERA_ISSUER must be an absolute http or https URL/);
+  });
+
+  it('rejects an issuer with a query', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'https://tessera.example.com/?x=1' }), /must not contain a query or fragment/);
+  });
+
+  it('rejects a token lifetime out of range', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_ACCESS_TOKEN_LIFETIME: '10' }), /TESSERA_ACCESS_TOKEN_LIFETIME must be a whole number from 60 to 86400/);
+  });
+});
+
+describe('tessera CLI', () => {
+  function run(args: string[], env: Record<string, string> = {}) {
+    return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TESSERA_DATABASE_URL: '', ...env } });
+  }
+
+  it('migrate creates and updates a database', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const database = join(directory, 'nested', 'tessera.db');
+
+    const first = run(['migrate', '--database-url', database]);
+    const second = run(['migrate', '--database-url', database]);
+    rmSync(directory, { recursive: true, force: true });
+
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /Applied migrations: 0001_initial/);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /up to date/);
+  });
+
+  it('serve exits 2 on a bad port', () => {
+    const result = run(['serve'], { TESSERA_PORT: 'eighty' });
+
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /TESSERA_PORT must be a whole number/);
+  });
+
+  it('serve rejects a postgres URL clearly', () => {
+    const result = run(['serve', '--database-url', 'postgres://127.0.0.1/tessera']);
+
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /PostgreSQL is not supported yet/);
+  });
+
+  it('serve rejects a bad --port flag', () => {
+    const result = run(['serve', '--port', '-1']);
+
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /must be a whole number from 0 to 65535/);
+  });
+});

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { adminApi } from './admin-api/plugin.js';
 import type { ServerContext } from './context.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { registerPanel } from './web/static-files.js';
 
 /**
  * Builds the HTTP application. Schema validation is strict: unknown fields are rejected
@@ -20,6 +21,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   await app.register(async (scope) => adminApi(scope, ctx), { prefix: '/api/v1' });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerPanel(app);
 
   return app;
 }

@@ -578,7 +578,7 @@ describe('admin API', () => {
     });
 
     it('unknown query parameter returns 400', async () => {
-      assertProblem(await server.admin.get('/service-accounts?sort=name'), 400, 'validation_failed', 'sort');
+      assertProblem(await server.admin.get('/service-accounts?order=name'), 400, 'validation_failed', 'order');
     });
 
     it('status filter rejects unknown value', async () => {

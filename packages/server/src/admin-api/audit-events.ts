@@ -1,26 +1,25 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
 import type { ServerContext } from '../context.js';
-import { queryAuditEvents } from '../storage/audit.js';
-import type { AuditEventRow } from '../storage/tables.js';
+import { type AuditFilter, findAuditEvent, queryAuditEvents } from '../storage/audit.js';
+import { auditEventViews } from './audit-view.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { PageQuery, StringEnum } from './schemas.js';
-import { timestamp } from './views.js';
 
-const AuditQuery = Type.Object(
-  {
-    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    instance: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    outcome: Type.Optional(StringEnum(['success', 'failure'] as const)),
-    from: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
-    to: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
-    ...PageQuery,
-  },
-  { additionalProperties: false },
-);
+const FilterFields = {
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  instance: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  outcome: Type.Optional(StringEnum(['success', 'failure'] as const)),
+  from: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  to: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+};
+
+const AuditQuery = Type.Object({ ...FilterFields, ...PageQuery }, { additionalProperties: false });
+const ExportQuery = Type.Object({ ...FilterFields, format: Type.Optional(StringEnum(['jsonl', 'csv'] as const)) }, { additionalProperties: false });
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -37,46 +36,105 @@ function isSeqCursor(value: unknown): value is { seq: number } {
   return Number.isInteger((value as { seq?: unknown } | null)?.seq);
 }
 
-export function auditEventView(row: AuditEventRow) {
-  return {
-    id: String(row.seq),
-    occurredAt: timestamp(row.occurred_at),
-    actor: { type: row.actor_type, id: row.actor_id, credentialId: row.credential_id },
-    action: row.action,
-    target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
-    instanceId: row.instance_id,
-    source: { ip: row.source_ip, userAgent: row.user_agent },
-    outcome: row.outcome,
-    reason: row.reason,
-    details: row.details ? JSON.parse(row.details) : null,
-    hash: row.hash,
-  };
+interface AuditParameters {
+  actor?: string;
+  action?: string;
+  target?: string;
+  instance?: string;
+  outcome?: 'success' | 'failure';
+  from?: string;
+  to?: string;
+  limit?: string;
+  cursor?: string;
+  format?: 'jsonl' | 'csv';
 }
+
+/** Turns the query parameters into a filter, checking the time range. */
+function auditFilter(query: AuditParameters): Omit<AuditFilter, 'limit'> {
+  const from = parseTime(query.from, 'from');
+  const to = parseTime(query.to, 'to');
+  if (from !== undefined && to !== undefined && from >= to) {
+    throw new RequestError('validation_failed', 'from must be earlier than to.', 'from');
+  }
+  return { actorId: query.actor, action: query.action, targetId: query.target, instanceId: query.instance, outcome: query.outcome, from, to };
+}
+
+const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'actorName', 'credentialId', 'action', 'targetType', 'targetId', 'targetName', 'instanceId', 'sourceIp', 'userAgent', 'outcome', 'reason', 'details', 'hash'];
+
+/** Quotes a CSV cell, and defuses values that a spreadsheet would run as a formula. */
+function csvCell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvRow(event: Awaited<ReturnType<typeof auditEventViews>>[number]): string {
+  const cells = [
+    event.id,
+    event.occurredAt,
+    event.actor.type,
+    event.actor.id,
+    event.actor.name,
+    event.actor.credentialId,
+    event.action,
+    event.target?.type,
+    event.target?.id,
+    event.target?.name,
+    event.instanceId,
+    event.source.ip,
+    event.source.userAgent,
+    event.outcome,
+    event.reason,
+    event.details,
+    event.hash,
+  ];
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+const EXPORT_PAGE = 500;
 
 export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/audit-events', { schema: { querystring: AuditQuery } }, async (request) => {
-    const query = request.query as Record<string, string | undefined>;
+    const query = request.query as AuditParameters;
     const limit = parseLimit(query.limit);
     const cursor = decodeCursor(query.cursor, isSeqCursor);
-    const from = parseTime(query.from, 'from');
-    const to = parseTime(query.to, 'to');
-    if (from !== undefined && to !== undefined && from >= to) {
-      throw new RequestError('validation_failed', 'from must be earlier than to.', 'from');
-    }
 
-    const rows = await queryAuditEvents(ctx.db, {
-      actorId: query.actor,
-      action: query.action,
-      targetId: query.target,
-      instanceId: query.instance,
-      outcome: query.outcome as 'success' | 'failure' | undefined,
-      from,
-      to,
-      beforeSeq: cursor?.seq,
-      limit: limit + 1,
-    });
+    const rows = await queryAuditEvents(ctx.db, { ...auditFilter(query), beforeSeq: cursor?.seq, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(auditEventView), nextCursor: rows.length > limit && last ? encodeCursor({ seq: Number(last.seq) }) : null };
+    return { items: await auditEventViews(ctx.db, page), nextCursor: rows.length > limit && last ? encodeCursor({ seq: Number(last.seq) }) : null };
+  });
+
+  app.get('/audit-events/export', { schema: { querystring: ExportQuery } }, async (request, reply) => {
+    const query = request.query as AuditParameters;
+    const format = query.format ?? 'jsonl';
+    const filter = auditFilter(query);
+    const db = ctx.db;
+
+    // Pages through the filtered events newest first, so memory stays constant whatever the count.
+    async function* lines() {
+      if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+      let beforeSeq: number | undefined;
+      for (;;) {
+        const rows = await queryAuditEvents(db, { ...filter, beforeSeq, limit: EXPORT_PAGE });
+        for (const event of await auditEventViews(db, rows)) yield format === 'csv' ? csvRow(event) : `${JSON.stringify(event)}\n`;
+        if (rows.length < EXPORT_PAGE) return;
+        beforeSeq = Number(rows.at(-1)!.seq);
+      }
+    }
+
+    const stamp = new Date(ctx.clock.now()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="tessera-audit-${stamp}.${format}"`)
+      .header('cache-control', 'no-store');
+    return reply.send(Readable.from(lines()));
+  });
+
+  app.get('/audit-events/:id', { schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }, { additionalProperties: false }) } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const row = await findAuditEvent(ctx.db, Number(id));
+    if (!row) throw new RequestError('not_found', `No audit event has the id ${id}; ids come from GET /api/v1/audit-events.`);
+    return (await auditEventViews(ctx.db, [row]))[0];
   });
 }

@@ -5,6 +5,8 @@ import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
 import { instanceRoutes } from './instances.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
+import { profileRoutes } from './profiles.js';
+import { accountUsageRoutes } from './account-usage.js';
 import { serviceAccountRoutes } from './service-accounts.js';
 import { sessionRoutes } from './session-routes.js';
 import { signingKeyRoutes } from './signing-keys.js';
@@ -34,7 +36,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

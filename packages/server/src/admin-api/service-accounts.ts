@@ -5,7 +5,7 @@ import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { generateClientId, newId } from '../crypto/secrets.js';
-import { deleteAccount, findAccountByName, insertAccount, listAccounts, replaceGrants, updateAccount } from '../storage/accounts.js';
+import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf, updateAccount } from '../storage/accounts.js';
 import { findInstance } from '../storage/instances.js';
 import type { ServiceAccountRow } from '../storage/tables.js';
 import { isUniqueViolation, createCredential, grantRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
@@ -38,15 +38,42 @@ const UpdateAccountBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+const DayCount = Type.String({ pattern: '^[0-9]{1,4}$' });
+
 const ListQuery = Type.Object(
   {
     search: Type.Optional(Type.String({ maxLength: 200 })),
     status: Type.Optional(Status),
     instance: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    unusedForDays: Type.Optional(DayCount),
+    expiringWithinDays: Type.Optional(DayCount),
+    sort: Type.Optional(StringEnum(ACCOUNT_SORTS)),
     ...PageQuery,
   },
   { additionalProperties: false },
 );
+
+interface ListParameters {
+  search?: string;
+  status?: 'active' | 'disabled';
+  instance?: string;
+  owner?: string;
+  unusedForDays?: string;
+  expiringWithinDays?: string;
+  sort?: AccountSort;
+  limit?: string;
+  cursor?: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function parseDays(raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const days = Number(raw);
+  if (days < 1 || days > 3650) throw new RequestError('validation_failed', `${field} must be a whole number of days from 1 to 3650; got "${raw}".`, field);
+  return days;
+}
 
 interface CreateAccount {
   name: string;
@@ -64,9 +91,16 @@ interface UpdateAccount {
   status?: 'active' | 'disabled';
 }
 
-function isNameCursor(value: unknown): value is { name: string; id: string } {
-  const cursor = value as { name?: unknown; id?: unknown } | null;
-  return typeof cursor?.name === 'string' && typeof cursor.id === 'string';
+interface AccountCursor {
+  sort: AccountSort;
+  value: string | number;
+  id: string;
+}
+
+function isAccountCursor(value: unknown): value is AccountCursor {
+  const cursor = value as Partial<AccountCursor> | null;
+  const validValue = typeof cursor?.value === 'string' || typeof cursor?.value === 'number';
+  return validValue && typeof cursor?.id === 'string' && ACCOUNT_SORTS.includes(cursor.sort as AccountSort);
 }
 
 function nameTaken(name: string): RequestError {
@@ -75,9 +109,13 @@ function nameTaken(name: string): RequestError {
 
 export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/service-accounts', { schema: { querystring: ListQuery } }, async (request) => {
-    const query = request.query as { search?: string; status?: 'active' | 'disabled'; instance?: string; limit?: string; cursor?: string };
+    const query = request.query as ListParameters;
     const limit = parseLimit(query.limit);
-    const after = decodeCursor(query.cursor, isNameCursor);
+    const sort = query.sort ?? 'name';
+    const after = decodeCursor(query.cursor, isAccountCursor);
+    if (after && after.sort !== sort) {
+      throw new RequestError('invalid_cursor', `cursor belongs to a list sorted by ${after.sort}, not ${sort}; keep the sort while paging, or leave the cursor out to start again.`, 'cursor');
+    }
 
     let instanceId: string | undefined;
     if (query.instance) {
@@ -86,12 +124,26 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       instanceId = instance.id;
     }
 
-    const rows = await listAccounts(ctx.db, { search: query.search, status: query.status, instanceId, after, limit: limit + 1 });
+    const now = ctx.clock.now();
+    const unusedForDays = parseDays(query.unusedForDays, 'unusedForDays');
+    const expiringWithinDays = parseDays(query.expiringWithinDays, 'expiringWithinDays');
+    const filter: AccountFilter = {
+      search: query.search,
+      status: query.status,
+      instanceId,
+      owner: query.owner,
+      idleSince: unusedForDays === undefined ? undefined : now - unusedForDays * DAY_MS,
+      expiringBefore: expiringWithinDays === undefined ? undefined : now + expiringWithinDays * DAY_MS,
+      now,
+    };
+
+    const [rows, total] = await Promise.all([listAccounts(ctx.db, { ...filter, sort, after, limit: limit + 1 }), countAccounts(ctx.db, filter)]);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       items: await loadAccountViews(ctx, page),
-      nextCursor: rows.length > limit && last ? encodeCursor({ name: last.name, id: last.id }) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor({ sort, value: sortValueOf(last, sort), id: last.id }) : null,
+      total,
     };
   });
 

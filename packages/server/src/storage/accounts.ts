@@ -1,13 +1,26 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database, GrantRow, ServiceAccountRow } from './tables.js';
+
+export const ACCOUNT_SORTS = ['name', '-name', 'createdAt', '-createdAt', 'lastUsedAt', '-lastUsedAt'] as const;
+export type AccountSort = (typeof ACCOUNT_SORTS)[number];
 
 export interface AccountFilter {
   search?: string;
   status?: 'active' | 'disabled';
   /** Instance id: only accounts with a grant on it. */
   instanceId?: string;
-  /** Keyset cursor: the name and id of the last account on the previous page. */
-  after?: { name: string; id: string };
+  owner?: string;
+  /** Only accounts whose last use (or creation, if never used) is older than this time. */
+  idleSince?: number;
+  /** Only accounts with a live credential that expires between `now` and this time. */
+  expiringBefore?: number;
+  now: number;
+}
+
+export interface AccountPage extends AccountFilter {
+  sort: AccountSort;
+  /** Keyset cursor: the sort value and id of the last account on the previous page. */
+  after?: { value: string | number; id: string };
   limit: number;
 }
 
@@ -28,25 +41,71 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
-/** Lists accounts ordered by name then id, which keeps keyset paging stable. */
-export function listAccounts(db: Kysely<Database>, filter: AccountFilter): Promise<ServiceAccountRow[]> {
-  let query = db.selectFrom('service_accounts').selectAll();
+const SORT_COLUMNS = {
+  name: sql`name`,
+  createdAt: sql`created_at`,
+  // Accounts never used sort as the oldest use.
+  lastUsedAt: sql`coalesce(last_used_at, 0)`,
+} as const;
+
+function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts', any>>(query: QB, filter: AccountFilter): QB {
+  let filtered = query;
 
   if (filter.search) {
     const pattern = `%${escapeLike(filter.search)}%`;
-    query = query.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`)));
+    filtered = filtered.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`))) as QB;
   }
-  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.status) filtered = filtered.where('status', '=', filter.status) as QB;
+  if (filter.owner) filtered = filtered.where('owner', '=', filter.owner) as QB;
   if (filter.instanceId) {
     const instanceId = filter.instanceId;
-    query = query.where('id', 'in', (eb) => eb.selectFrom('grants').select('account_id').where('instance_id', '=', instanceId));
+    filtered = filtered.where('id', 'in', (eb) => eb.selectFrom('grants').select('account_id').where('instance_id', '=', instanceId)) as QB;
   }
-  if (filter.after) {
-    const { name, id } = filter.after;
-    query = query.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+  if (filter.idleSince !== undefined) {
+    filtered = filtered.where(sql<boolean>`coalesce(last_used_at, created_at) < ${filter.idleSince}`) as QB;
+  }
+  if (filter.expiringBefore !== undefined) {
+    const { now, expiringBefore } = filter;
+    filtered = filtered.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('credentials')
+        .select('account_id')
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('expires_at', '<=', expiringBefore),
+    ) as QB;
+  }
+  return filtered;
+}
+
+/** Lists one page of accounts, ordered by the sort key then id, which keeps keyset paging stable. */
+export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<ServiceAccountRow[]> {
+  const descending = page.sort.startsWith('-');
+  const column = SORT_COLUMNS[page.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
+  let query = applyFilter(db.selectFrom('service_accounts').selectAll(), page);
+
+  if (page.after) {
+    const comparison = descending ? sql`<` : sql`>`;
+    query = query.where(sql<boolean>`(${column}, id) ${comparison} (${page.after.value}, ${page.after.id})`);
   }
 
-  return query.orderBy('name').orderBy('id').limit(filter.limit).execute();
+  const direction = descending ? sql`desc` : sql`asc`;
+  return query.orderBy(sql`${column} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
+}
+
+/** The value of the sort key for an account, as a cursor stores it. */
+export function sortValueOf(row: ServiceAccountRow, sort: AccountSort): string | number {
+  const key = sort.replace('-', '');
+  if (key === 'name') return row.name;
+  if (key === 'createdAt') return Number(row.created_at);
+  return Number(row.last_used_at ?? 0);
+}
+
+export async function countAccounts(db: Kysely<Database>, filter: AccountFilter): Promise<number> {
+  const row = await applyFilter(db.selectFrom('service_accounts'), filter)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export async function insertAccount(db: Kysely<Database>, row: ServiceAccountRow): Promise<void> {

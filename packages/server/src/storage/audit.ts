@@ -31,3 +31,37 @@ export function queryAuditEvents(db: Kysely<Database>, filter: AuditFilter): Pro
 
   return query.orderBy('seq', 'desc').limit(filter.limit).execute();
 }
+
+export function findAuditEvent(db: Kysely<Database>, seq: number): Promise<AuditEventRow | undefined> {
+  return db.selectFrom('audit_events').selectAll().where('seq', '=', seq).executeTakeFirst();
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Counts an account's token requests per UTC day (days since the epoch) and action since a time. */
+export async function countTokenRequestsPerDay(db: Kysely<Database>, accountId: string, since: number) {
+  const day = sql<number>`occurred_at / ${DAY_MS}`;
+  const rows = await db
+    .selectFrom('audit_events')
+    .select([day.as('day'), 'action', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('actor_id', '=', accountId)
+    .where('action', 'in', ['token.issued', 'token.refused'])
+    .where('occurred_at', '>=', since)
+    .groupBy([day, 'action'])
+    .execute();
+  return rows.map((row) => ({ day: Math.floor(Number(row.day)), action: row.action, count: Number(row.count) }));
+}
+
+/** Names of the admins, accounts and instances among the given ids, for readable audit events. */
+export async function namesOf(db: Kysely<Database>, ids: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (ids.length === 0) return names;
+
+  const [admins, accounts, instances] = await Promise.all([
+    db.selectFrom('admins').select(['id', 'username as name']).where('id', 'in', ids).execute(),
+    db.selectFrom('service_accounts').select(['id', 'name']).where('id', 'in', ids).execute(),
+    db.selectFrom('instances').select(['id', 'slug as name']).where('id', 'in', ids).execute(),
+  ]);
+  for (const row of [...admins, ...accounts, ...instances]) names.set(row.id, row.name);
+  return names;
+}

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { registerOpenApi } from './admin-api/openapi.js';
 import { adminApi } from './admin-api/plugin.js';
 import type { ServerContext } from './context.js';
 import { oauthRoutes } from './oauth/routes.js';
@@ -17,6 +18,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
 
+  await registerOpenApi(app, ctx.config.issuer);
   await app.register(async (scope) => oauthRoutes(scope, ctx));
   await app.register(async (scope) => adminApi(scope, ctx), { prefix: '/api/v1' });
 

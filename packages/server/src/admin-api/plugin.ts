@@ -6,6 +6,7 @@ import { credentialRoutes } from './credentials.js';
 import { instanceRoutes } from './instances.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
 import { profileRoutes } from './profiles.js';
+import { openApiRoute } from './openapi.js';
 import { accountUsageRoutes } from './account-usage.js';
 import { serviceAccountRoutes } from './service-accounts.js';
 import { sessionRoutes } from './session-routes.js';
@@ -30,6 +31,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
     sendProblem(reply, problemOf('route_not_found', `No admin API route matches ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json for the routes.`)),
   );
 
+  openApiRoute(app);
   await app.register(async (scope) => sessionRoutes(scope, ctx));
 
   // Authentication runs on request, before the body is read, so that a caller who is not

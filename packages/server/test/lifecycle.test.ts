@@ -61,8 +61,11 @@ describe('account and credential lifecycle', () => {
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error, 'invalid_client');
 
+    // Re-enabling does not revive tokens issued before the disable.
     await server.admin.patch(`/service-accounts/${account.id}`, { status: 'active' });
-    assert.equal(await isActive(), true);
+    assert.equal(await isActive(), false);
+    const fresh = await requestToken(server, account);
+    assert.equal(await isActive(fresh.body.access_token), true);
   });
 
   it('deleting the account deactivates tokens', async () => {
@@ -90,6 +93,33 @@ describe('account and credential lifecycle', () => {
     const fresh = await requestToken(server, account);
     assert.equal(fresh.body.scope, 'READ');
     assert.equal(await isActive(fresh.body.access_token), true);
+  });
+
+  it('widening back does not revive tokens', async () => {
+    await server.admin.patch(`/service-accounts/${account.id}`, { access: [{ instance: 'jira', scopes: ['READ'], resources: { project: ['ABC', 'DEF'] } }] });
+    await server.admin.patch(`/service-accounts/${account.id}`, { access: [{ instance: 'jira', scopes: ['WRITE'], resources: { project: ['ABC', 'DEF'] } }] });
+
+    assert.equal(await isActive(), false);
+  });
+
+  it('editing the description keeps tokens', async () => {
+    await server.admin.patch(`/service-accounts/${account.id}`, { description: 'renamed purpose' });
+
+    assert.equal(await isActive(), true);
+  });
+
+  it('rotating twice is rejected', async () => {
+    const first = await server.admin.post(`/service-accounts/${account.id}/credentials/${account.credentialId}/rotate`, { gracePeriodSeconds: 60 });
+    const second = await server.admin.post(`/service-accounts/${account.id}/credentials/${account.credentialId}/rotate`, { gracePeriodSeconds: 60 });
+    const credentials = await server.admin.get(`/service-accounts/${account.id}/credentials`);
+
+    assert.equal(first.status, 201);
+    assert.equal(first.body.expiresAt, new Date(server.clock.now() + 30 * DAY_MS).toISOString());
+    assert.equal(second.status, 409);
+    assert.equal(second.body.code, 'credential_already_rotated');
+    assert.equal(credentials.body.items.length, 2);
+    const original = credentials.body.items.find((item: any) => item.id === account.credentialId);
+    assert.equal(original.replacedBy, first.body.id);
   });
 
   it('narrowing resources deactivates tokens', async () => {

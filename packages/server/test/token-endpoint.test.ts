@@ -244,6 +244,13 @@ describe('token endpoint scope and resource rules', () => {
     assert.equal(result.body.scope, 'READ');
   });
 
+  it('matches resource scheme and host case-insensitively', async () => {
+    const result = await requestToken(server, several, { resource: 'HTTPS://JIRA.EXAMPLE.COM:443' });
+
+    assert.equal(result.status, 200);
+    assert.equal(result.body.scope, 'READ');
+  });
+
   it('rejects an unknown resource', async () => {
     const result = await requestToken(server, single, { resource: 'https://unknown.example.com' });
 

@@ -11,6 +11,11 @@ export const CLAIMS = {
   instance: 'instance',
   /** Resource restrictions: resource type to a list of ids, or to the wildcard "*". */
   resources: 'resources',
+  /**
+   * The account's token generation when the token was issued. Disabling the account or
+   * narrowing its grant starts a new generation, and tokens of older ones are inactive.
+   */
+  generation: 'generation',
 } as const;
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';

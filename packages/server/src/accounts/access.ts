@@ -112,3 +112,21 @@ export function tokenFitsGrant(profile: Profile, grant: Grant, tokenScopes: stri
     return ids.every((id) => current.includes(id));
   });
 }
+
+/**
+ * Decides whether replacing `before` with `after` takes away any access: a grant removed, a
+ * scope no longer granted or implied, or a resource no longer allowed. Widening is not narrowing.
+ */
+export function isNarrowing(profileOf: (instanceId: string) => Profile | undefined, before: Grant[], after: Grant[]): boolean {
+  return before.some((old) => {
+    const replacement = after.find((grant) => grant.instanceId === old.instanceId);
+    const profile = profileOf(old.instanceId);
+    if (!replacement || !profile) return true;
+
+    const oldScopes = expandScopes(profile, old.scopes);
+    const newScopes = expandScopes(profile, replacement.scopes);
+    if ([...oldScopes].some((scope) => !newScopes.has(scope))) return true;
+
+    return !tokenFitsGrant(profile, replacement, [], old.resources);
+  });
+}

@@ -34,6 +34,16 @@ export function grantRows(accountId: string, grants: Grant[]): GrantRow[] {
   return grants.map((grant) => ({ account_id: accountId, instance_id: grant.instanceId, scopes: JSON.stringify(grant.scopes), resources: JSON.stringify(grant.resources) }));
 }
 
+/** Reads stored grant rows back into grants, for comparing an account's access before and after a change. */
+export function grantsFromRows(rows: GrantRow[], instances: Map<string, InstanceRow>): Grant[] {
+  return rows.map((row) => ({
+    instanceId: row.instance_id,
+    instanceSlug: instances.get(row.instance_id)?.slug ?? row.instance_id,
+    scopes: JSON.parse(row.scopes) as string[],
+    resources: JSON.parse(row.resources),
+  }));
+}
+
 export async function requireAccount(ctx: ServerContext, id: string): Promise<ServiceAccountRow> {
   const account = await findAccount(ctx.db, id);
   if (!account) throw new RequestError('not_found', `No service account has the id "${id}"; list accounts with GET /api/v1/service-accounts.`);
@@ -77,6 +87,7 @@ export async function createCredential(ctx: ServerContext, db: Kysely<Database>,
     revoked_at: null,
     last_used_at: null,
     last_used_ip: null,
+    replaced_by: null,
   };
   await insertCredential(db, row);
   return { row, secret };

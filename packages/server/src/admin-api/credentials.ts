@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
-import { credentialsOf, findCredential, setCredentialExpiry, setCredentialRevoked } from '../storage/credentials.js';
+import { credentialsOf, findCredential, setCredentialReplaced, setCredentialRevoked } from '../storage/credentials.js';
 import type { CredentialRow } from '../storage/tables.js';
 import { createCredential, requireAccount } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
@@ -96,12 +96,19 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
       throw new RequestError('credential_not_live', `Credential "${old.id}" is ${credentialStatus(old, now)}, so it cannot be rotated; create a new credential with POST /api/v1/service-accounts/${old.account_id}/credentials.`);
     }
 
+    if (old.replaced_by !== null) {
+      throw new RequestError(
+        'credential_already_rotated',
+        `Credential "${old.id}" was already rotated and replaced by "${old.replaced_by}"; rotate that one instead, or revoke this one to end its grace period now.`,
+      );
+    }
+
     const graceSeconds = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     const oldExpiresAt = Math.min(Number(old.expires_at ?? Number.POSITIVE_INFINITY), now + graceSeconds * 1000);
 
     const created = await ctx.db.transaction().execute(async (trx) => {
       const credential = await createCredential(ctx, trx, old.account_id, body.expiresInDays === undefined ? lifetimeDaysOf(old) : body.expiresInDays);
-      await setCredentialExpiry(trx, old.id, oldExpiresAt);
+      await setCredentialReplaced(trx, old.id, oldExpiresAt, credential.row.id);
       await ctx.audit.writeInTransaction(trx, [
         {
           actor: adminActor(request),

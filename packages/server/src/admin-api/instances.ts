@@ -67,7 +67,7 @@ async function requireInstance(ctx: ServerContext, id: string): Promise<Instance
 async function ensureAudienceFree(ctx: ServerContext, audience: string, exceptId?: string): Promise<void> {
   const holder = await findInstanceByAudience(ctx.db, audience);
   if (holder && holder.id !== exceptId) {
-    throw new RequestError('validation_failed', `audience "${audience}" already belongs to the instance "${holder.slug}"; each instance needs its own base URL.`, 'audience');
+    throw new RequestError('audience_taken', `audience "${audience}" already belongs to the instance "${holder.slug}"; each instance needs its own base URL.`, 'audience');
   }
 }
 

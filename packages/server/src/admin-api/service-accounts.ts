@@ -1,14 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AccessGrantInput } from '../accounts/access.js';
+import { findProfile } from '@tessera/shared';
+import { type AccessGrantInput, isNarrowing } from '../accounts/access.js';
 import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { generateClientId, newId } from '../crypto/secrets.js';
-import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf, updateAccount } from '../storage/accounts.js';
+import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, grantsOf, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf, updateAccount } from '../storage/accounts.js';
 import { findInstance } from '../storage/instances.js';
 import type { ServiceAccountRow } from '../storage/tables.js';
-import { isUniqueViolation, createCredential, grantRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
+import { isUniqueViolation, createCredential, grantRows, grantsFromRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { AccessSchema, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
@@ -170,6 +171,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       updated_at: now,
       last_used_at: null,
       last_used_ip: null,
+      token_generation: 0,
     };
 
     try {
@@ -210,6 +212,11 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
 
     if (body.name !== undefined && body.name !== before.name && (await findAccountByName(ctx.db, body.name))) throw nameTaken(body.name);
 
+    const instances = await instanceIndex(ctx.db);
+    const grantsBefore = grantsFromRows(await grantsOf(ctx.db, [before.id]), instances);
+    const disabling = before.status === 'active' && body.status === 'disabled';
+    const narrowing = grants !== undefined && isNarrowing((id) => findProfile(instances.get(id)?.profile ?? ''), grantsBefore, grants);
+
     const after: ServiceAccountRow = {
       ...before,
       name: body.name ?? before.name,
@@ -217,6 +224,8 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       owner: body.owner ?? before.owner,
       status: body.status ?? before.status,
       updated_at: ctx.clock.now(),
+      // Tokens issued before a disable or a narrowing stay inactive even if access comes back.
+      token_generation: Number(before.token_generation) + (disabling || narrowing ? 1 : 0),
     };
 
     try {

@@ -37,6 +37,7 @@ export function credentialView(ctx: ServerContext, row: CredentialRow) {
     revokedAt: timestamp(row.revoked_at),
     lastUsedAt: usedAt > 0 ? timestamp(usedAt) : null,
     lastUsedIp: pending && pending.at >= Number(row.last_used_at ?? 0) ? pending.ip : row.last_used_ip,
+    replacedBy: row.replaced_by,
   };
 }
 

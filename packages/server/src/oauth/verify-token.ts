@@ -19,6 +19,7 @@ export interface AccessTokenClaims extends JWTPayload {
   credential_id: string;
   instance: string;
   resources: ResourceRestrictions;
+  generation?: number;
 }
 
 /**
@@ -64,6 +65,7 @@ export async function checkTokenState(ctx: ServerContext, claims: AccessTokenCla
 
   const account = await findAccount(ctx.db, claims.sub);
   if (!account || account.status !== 'active') return undefined;
+  if ((claims.generation ?? 0) !== Number(account.token_generation)) return undefined;
 
   const credential = await findCredential(ctx.db, account.id, claims.credential_id);
   const now = ctx.clock.now();

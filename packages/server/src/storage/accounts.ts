@@ -32,8 +32,9 @@ export function findAccountByClientId(db: Kysely<Database>, clientId: string): P
   return db.selectFrom('service_accounts').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
+/** Finds an account by name, ignoring case, as the unique index on lower(name) does. */
 export function findAccountByName(db: Kysely<Database>, name: string): Promise<ServiceAccountRow | undefined> {
-  return db.selectFrom('service_accounts').selectAll().where('name', '=', name).executeTakeFirst();
+  return db.selectFrom('service_accounts').selectAll().where(sql`lower(name)`, '=', name.toLowerCase()).executeTakeFirst();
 }
 
 /** Escapes LIKE wildcards so that a search for "etl_" matches the underscore itself. */

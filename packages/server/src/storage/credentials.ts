@@ -22,6 +22,7 @@ export async function setCredentialRevoked(db: Kysely<Database>, id: string, rev
   await db.updateTable('credentials').set({ revoked_at: revokedAt }).where('id', '=', id).execute();
 }
 
-export async function setCredentialExpiry(db: Kysely<Database>, id: string, expiresAt: number): Promise<void> {
-  await db.updateTable('credentials').set({ expires_at: expiresAt }).where('id', '=', id).execute();
+/** Marks a credential as rotated: it expires at the end of the grace period and names its replacement. */
+export async function setCredentialReplaced(db: Kysely<Database>, id: string, expiresAt: number, replacedBy: string): Promise<void> {
+  await db.updateTable('credentials').set({ expires_at: expiresAt, replaced_by: replacedBy }).where('id', '=', id).execute();
 }

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 /**
  * Schema migrations, in order. Written with Kysely's schema builder so that the same list
@@ -121,6 +121,15 @@ const migrations: Record<string, Migration> = {
         .addColumn('key', 'text', (col) => col.primaryKey())
         .addColumn('value', 'text', (col) => col.notNull())
         .execute();
+    },
+  },
+  '0002_token_generation_and_rotation': {
+    async up(db: Kysely<any>) {
+      // Bumped when an account is disabled or its grant narrowed; tokens carry the value they
+      // were issued under, so re-enabling or widening later does not revive them.
+      await db.schema.alterTable('service_accounts').addColumn('token_generation', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('credentials').addColumn('replaced_by', 'text').execute();
+      await db.schema.createIndex('service_accounts_name_lower').unique().on('service_accounts').expression(sql`lower(name)`).execute();
     },
   },
 };

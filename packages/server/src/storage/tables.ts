@@ -25,6 +25,8 @@ export interface ServiceAccountRow {
   updated_at: number;
   last_used_at: number | null;
   last_used_ip: string | null;
+  /** Tokens issued under an older generation are inactive; see migration 0002. */
+  token_generation: number;
 }
 
 export interface GrantRow {
@@ -46,6 +48,8 @@ export interface CredentialRow {
   revoked_at: number | null;
   last_used_at: number | null;
   last_used_ip: string | null;
+  /** The credential that replaced this one in a rotation, or null. */
+  replaced_by: string | null;
 }
 
 export interface SigningKeyRow {

@@ -34,6 +34,7 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
       [CLAIMS.credentialId]: credential.id,
       [CLAIMS.instance]: grant.instanceSlug,
       [CLAIMS.resources]: grant.resources,
+      [CLAIMS.generation]: Number(account.token_generation),
     },
   );
 

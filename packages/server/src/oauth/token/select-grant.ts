@@ -46,7 +46,8 @@ export async function selectGrant(ctx: ServerContext, request: TokenRequest): Pr
     if (!isAbsoluteUriWithoutFragment(resource)) {
       throw new OAuthError('invalid_target', 'The resource parameter must be an absolute URI without a fragment: the base URL of a product instance.', 'malformed_resource');
     }
-    const instance = await findInstanceByAudience(ctx.db, normaliseAudience(resource));
+    // URL parsing lowercases the scheme and host and drops a default port, as for stored audiences.
+    const instance = await findInstanceByAudience(ctx.db, normaliseAudience(new URL(resource).href));
     grantRow = instance && grants.find((grant) => grant.instance_id === instance.id);
     if (!grantRow) {
       throw new OAuthError('invalid_target', 'The resource is not an instance this account has access to; check the URL against the instance audience.', instance ? 'resource_not_granted' : 'unknown_resource');

@@ -42,25 +42,27 @@ export class ConfigError extends Error {
 function parseInteger(name: string, raw: string | number | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
 
-  const value = typeof raw === 'number' ? raw : Number(raw);
+  const value = typeof raw === 'number' ? raw : /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
   }
   return value;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 function normaliseIssuer(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`TESSERA_ISSUER must be an absolute http or https URL such as https://tessera.example.com; got "${raw}".`);
+    throw new ConfigError(`TESSERA_ISSUER (or --issuer) must be an absolute http or https URL such as https://tessera.example.com; got "${raw}".`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(`TESSERA_ISSUER must use http or https; got "${raw}".`);
   }
-  if (url.search || url.hash) {
-    throw new ConfigError(`TESSERA_ISSUER must not contain a query or fragment; got "${raw}".`);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('TESSERA_ISSUER must not contain credentials, a query or a fragment; use the plain public URL, such as https://tessera.example.com.');
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -99,6 +101,11 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
       100,
       3_600_000,
     ),
-    logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel,
+    logLevel: parseLogLevel(flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel),
   };
+}
+
+function parseLogLevel(raw: string): string {
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`TESSERA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${raw}".`);
+  return raw;
 }

@@ -90,7 +90,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     const keyRing = new KeyRing(database.db, keyMaterial, clock, logger);
     await keyRing.load();
 
-    const audit = new AuditWriter(database.db, clock, logger);
+    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey);
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 

@@ -34,11 +34,24 @@ describe('configuration', () => {
   });
 
   it('rejects an issuer that is not a URL', () => {
-    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'tessera.example.com' }), /TESSERA_ISSUER must be an absolute http or https URL/);
+    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'tessera.example.com' }), /TESSERA_ISSUER \(or --issuer\) must be an absolute http or https URL/);
   });
 
   it('rejects an issuer with a query', () => {
-    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'https://tessera.example.com/?x=1' }), /must not contain a query or fragment/);
+    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'https://tessera.example.com/?x=1' }), /must not contain credentials, a query or a fragment/);
+  });
+
+  it('rejects an issuer with credentials', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_ISSUER: 'https://user:pass@tessera.example.com' }), /must not contain credentials/);
+  });
+
+  it('rejects a port in hex or exponent form', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_PORT: '0x46b0' }), /TESSERA_PORT must be a whole number/);
+    assert.throws(() => loadConfig({}, { TESSERA_PORT: '1e4' }), /TESSERA_PORT must be a whole number/);
+  });
+
+  it('rejects an unknown log level', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_LOG_LEVEL: 'bogus' }), /TESSERA_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "bogus"/);
   });
 
   it('rejects a token lifetime out of range', () => {
@@ -77,6 +90,13 @@ describe('tessera CLI', () => {
 
     assert.equal(result.status, 2);
     assert.match(result.stderr, /PostgreSQL is not supported yet/);
+  });
+
+  it('audit verify rejects a missing database', () => {
+    const result = run(['audit', 'verify', '--database-url', '/nonexistent-tessera-dir/tessera.db']);
+
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /No database at \/nonexistent-tessera-dir\/tessera.db/);
   });
 
   it('serve rejects a bad --port flag', () => {

@@ -90,7 +90,8 @@ function validateResources(resources: ResourceRestrictions, instance: InstanceRe
     if (ids.includes(WILDCARD)) {
       throw new RequestError('validation_failed', `${typeField} contains "*" inside a list; write "*" on its own (not in a list) to allow every ${type}.`, typeField);
     }
-    result[type] = [...new Set(ids)].sort();
+    // An empty list grants nothing, exactly like leaving the type out, so store it that way.
+    if (ids.length > 0) result[type] = [...new Set(ids)].sort();
   }
 
   return result;

@@ -3,7 +3,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
 import type { ServerContext } from '../context.js';
+import { findAccountByClientId, findAccountByName } from '../storage/accounts.js';
+import { findAdminByUsername } from '../storage/admins.js';
 import { type AuditFilter, findAuditEvent, queryAuditEvents } from '../storage/audit.js';
+import { findInstance } from '../storage/instances.js';
 import { auditEventViews } from './audit-view.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { PageQuery, StringEnum } from './schemas.js';
@@ -26,14 +29,18 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 function parseTime(raw: string | undefined, field: string): number | undefined {
   if (raw === undefined) return undefined;
   const ms = Date.parse(raw);
-  if (!RFC3339.test(raw) || Number.isNaN(ms)) {
+  const [year, month, day] = raw.slice(0, 10).split('-').map(Number);
+  // Date.parse rolls 2026-02-30 over to March; a date that does not exist is a typo.
+  const dayExists = new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+  if (!RFC3339.test(raw) || Number.isNaN(ms) || !dayExists) {
     throw new RequestError('validation_failed', `${field} "${raw.slice(0, 40)}" is not an RFC 3339 timestamp; use a form such as 2026-01-31T00:00:00Z.`, field);
   }
   return ms;
 }
 
 function isSeqCursor(value: unknown): value is { seq: number } {
-  return Number.isInteger((value as { seq?: unknown } | null)?.seq);
+  const seq = (value as { seq?: unknown } | null)?.seq;
+  return Number.isInteger(seq) && (seq as number) > 0;
 }
 
 interface AuditParameters {
@@ -47,6 +54,26 @@ interface AuditParameters {
   limit?: string;
   cursor?: string;
   format?: 'jsonl' | 'csv';
+}
+
+/**
+ * Resolves the actor and instance filters, which accept names as well as ids: an admin's
+ * username, an account's name or client id, an instance's slug. An unknown instance is an
+ * error; an unknown actor is taken as an id, since deleted accounts keep their events.
+ */
+async function resolveNames(ctx: ServerContext, query: AuditParameters): Promise<AuditParameters> {
+  const resolved = { ...query };
+  if (query.instance) {
+    const instance = await findInstance(ctx.db, query.instance);
+    if (!instance) throw new RequestError('validation_failed', `instance "${query.instance}" is not a known instance slug or id.`, 'instance');
+    resolved.instance = instance.id;
+  }
+  if (query.actor) {
+    const admin = await findAdminByUsername(ctx.db, query.actor);
+    const account = admin ? undefined : ((await findAccountByName(ctx.db, query.actor)) ?? (await findAccountByClientId(ctx.db, query.actor)));
+    resolved.actor = admin?.id ?? account?.id ?? query.actor;
+  }
+  return resolved;
 }
 
 /** Turns the query parameters into a filter, checking the time range. */
@@ -95,7 +122,7 @@ const EXPORT_PAGE = 500;
 
 export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/audit-events', { schema: { querystring: AuditQuery } }, async (request) => {
-    const query = request.query as AuditParameters;
+    const query = await resolveNames(ctx, request.query as AuditParameters);
     const limit = parseLimit(query.limit);
     const cursor = decodeCursor(query.cursor, isSeqCursor);
 
@@ -106,7 +133,7 @@ export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext)
   });
 
   app.get('/audit-events/export', { schema: { querystring: ExportQuery } }, async (request, reply) => {
-    const query = request.query as AuditParameters;
+    const query = await resolveNames(ctx, request.query as AuditParameters);
     const format = query.format ?? 'jsonl';
     const filter = auditFilter(query);
     const db = ctx.db;

@@ -7,7 +7,7 @@ import { credentialsOf, findCredential, setCredentialReplaced, setCredentialRevo
 import type { CredentialRow } from '../storage/tables.js';
 import { createCredential, requireAccount } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
-import { CredentialRequestSchema, IdParams } from './schemas.js';
+import { CredentialRequestSchema, IdParams, NoQuery } from './schemas.js';
 import { credentialStatus, credentialView, timestamp } from './views.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,7 +43,7 @@ function lifetimeDaysOf(credential: CredentialRow): number | null {
 }
 
 export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.get('/service-accounts/:id/credentials', { schema: { params: IdParams } }, async (request) => {
+  app.get('/service-accounts/:id/credentials', { schema: { params: IdParams, querystring: NoQuery } }, async (request) => {
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
     const rows = await credentialsOf(ctx.db, account.id);
     return { items: rows.map((row) => credentialView(ctx, row)), nextCursor: null };

@@ -10,7 +10,7 @@ import { normaliseAudience } from '../oauth/token/select-grant.js';
 import { countGrantsOnInstance, deleteInstance, findInstance, findInstanceByAudience, insertInstance, listInstances, updateInstance } from '../storage/instances.js';
 import type { InstanceRow } from '../storage/tables.js';
 import { adminActor, requireRole } from './auth.js';
-import { DisplayName, IdParams, SLUG_PATTERN } from './schemas.js';
+import { DisplayName, IdParams, NoQuery, SLUG_PATTERN } from './schemas.js';
 import { instanceView } from './views.js';
 
 const Slug = Type.String({ minLength: 2, maxLength: 63, pattern: SLUG_PATTERN });
@@ -30,6 +30,7 @@ const CreateInstanceBody = Type.Object(
 
 const UpdateInstanceBody = Type.Object(
   {
+    slug: Type.Optional(Type.String({ maxLength: 200 })),
     name: Type.Optional(DisplayName(200)),
     audience: Type.Optional(Audience),
     accessTokenLifetimeSeconds: Type.Optional(Lifetime),
@@ -72,7 +73,7 @@ async function ensureAudienceFree(ctx: ServerContext, audience: string, exceptId
 }
 
 export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.get('/instances', async () => {
+  app.get('/instances', { schema: { querystring: NoQuery } }, async () => {
     const rows = await listInstances(ctx.db);
     return { items: rows.map(instanceView), nextCursor: null };
   });
@@ -113,7 +114,10 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.patch('/instances/:id', { schema: { params: IdParams, body: UpdateInstanceBody } }, async (request) => {
     requireRole(request, 'admin');
     const before = await requireInstance(ctx, (request.params as { id: string }).id);
-    const body = request.body as { name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null };
+    const body = request.body as { slug?: string; name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null };
+    if (body.slug !== undefined && body.slug !== before.slug) {
+      throw new RequestError('validation_failed', `slug cannot change, because grants and scripts refer to "${before.slug}"; create a new instance with the new slug instead.`, 'slug');
+    }
 
     const after: InstanceRow = { ...before, updated_at: ctx.clock.now() };
     if (body.name !== undefined) after.name = body.name;

@@ -11,19 +11,24 @@ import { accountUsageRoutes } from './account-usage.js';
 import { serviceAccountRoutes } from './service-accounts.js';
 import { sessionRoutes } from './session-routes.js';
 import { signingKeyRoutes } from './signing-keys.js';
-import { parseStrictJson } from './strict-json.js';
+import { decodeUtf8, parseStrictJson } from './strict-json.js';
 
 export const ADMIN_BODY_LIMIT = 1024 * 1024;
 
 /** Registers the admin REST API under /api/v1, which takes JSON and returns JSON or RFC 9457 problem details. */
 export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: ADMIN_BODY_LIMIT }, (request, body, done) => {
     try {
-      done(null, parseStrictJson(body as string));
+      done(null, parseStrictJson(decodeUtf8(body as Buffer, request.headers['content-type'])));
     } catch (error) {
       done(error as Error, undefined);
     }
+  });
+
+  // A POST that only triggers an action (rotate, revoke, create a credential) may have no body.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {};
   });
 
   app.setErrorHandler(handleAdminError);

@@ -72,7 +72,7 @@ function describeIssue(issue: ValidationIssue, context: string): { field: string
     case 'format':
       return { field, detail: `${name} has an invalid format${issue.message ? ` (${issue.message})` : ''}.` };
     case 'anyOf':
-      return { field, detail: `${name} must be ${ANY_OF_HINTS[field.split('.').at(-1) ?? ''] ?? 'a list of ids, or the string "*" for all'}.` };
+      return { field, detail: `${name} must be ${ANY_OF_HINTS[field.split('.').at(-1) ?? ''] ?? 'a list of at most 1000 ids of 1 to 255 characters each, or the string "*" for all'}.` };
     default:
       return { field, detail: `${name} is invalid: ${issue.message ?? issue.keyword}.` };
   }
@@ -88,6 +88,7 @@ const ANY_OF_HINTS: Record<string, string> = {
 const PATTERN_HINTS: Record<string, string> = {
   [DISPLAY_NAME_PATTERN]: 'must not start or end with whitespace or contain control characters',
   [SLUG_PATTERN]: 'must be lowercase letters, digits and hyphens, starting and ending with a letter or digit, such as jira-prod',
+  '^[0-9]+$': 'must be a whole number',
   '^[0-9]{1,4}$': 'must be a whole number',
 };
 

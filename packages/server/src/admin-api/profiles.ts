@@ -1,9 +1,10 @@
 import { BUILT_IN_PROFILES, expandScopes } from '@tessera/shared';
 import type { FastifyInstance } from 'fastify';
+import { NoQuery } from './schemas.js';
 
 /** Lists the built-in profiles with each scope's direct and transitive implications. */
 export async function profileRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/profiles', async () => {
+  app.get('/profiles', { schema: { querystring: NoQuery } }, async () => {
     const items = [...BUILT_IN_PROFILES.values()].map((profile) => ({
       name: profile.name,
       title: profile.title,

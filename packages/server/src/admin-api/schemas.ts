@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
 
-/** No leading or trailing whitespace and no control characters. */
-export const DISPLAY_NAME_PATTERN = '^[^\\s\\x00-\\x1f\\x7f](?:[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f])?$';
+/**
+ * No leading or trailing whitespace, no control characters, and no bidirectional overrides,
+ * which can make a name display as something else.
+ */
+export const DISPLAY_NAME_PATTERN = '^[^\\s\\x00-\\x1f\\x7f\\u202a-\\u202e\\u2066-\\u2069](?:[^\\x00-\\x1f\\x7f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\x00-\\x1f\\x7f\\u202a-\\u202e\\u2066-\\u2069])?$';
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9-]*[a-z0-9]$';
 
 export const DisplayName = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: DISPLAY_NAME_PATTERN });
@@ -16,7 +19,7 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 
 export const ResourceRestrictionsSchema = Type.Record(
   Type.String({ minLength: 1, maxLength: 64 }),
-  Type.Union([Type.Literal('*'), Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })]),
+  Type.Union([Type.Literal('*'), Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: DISPLAY_NAME_PATTERN }), { maxItems: 1000 })]),
 );
 
 export const AccessGrantSchema = Type.Object(
@@ -37,7 +40,10 @@ export const CredentialRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Query schema of a route that takes no query parameters, so that a typo is reported. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 export const PageQuery = {
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]+$', maxLength: 10 })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
 };

@@ -4,6 +4,7 @@ import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import type { PublicSigningKey } from '../oauth/signing-keys.js';
 import { adminActor, requireRole } from './auth.js';
+import { NoQuery } from './schemas.js';
 import { timestamp } from './views.js';
 
 const RotateKeyBody = Type.Object(
@@ -19,7 +20,7 @@ function keyView(key: PublicSigningKey, now: number) {
 }
 
 export async function signingKeyRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.get('/signing-keys', async () => {
+  app.get('/signing-keys', { schema: { querystring: NoQuery } }, async () => {
     const now = ctx.clock.now();
     return { items: ctx.keyRing.publishedKeys().map((key) => keyView(key, now)), nextCursor: null };
   });

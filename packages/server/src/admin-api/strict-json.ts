@@ -1,8 +1,27 @@
 import { RequestError } from '../accounts/errors.js';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a request body as UTF-8, the only charset JSON allows (RFC 8259 §8.1), rejecting
+ * invalid bytes instead of replacing them.
+ */
+export function decodeUtf8(body: Buffer, contentType: string | undefined): string {
+  const charset = /;\s*charset=("?)([^";]+)\1/i.exec(contentType ?? '')?.[2]?.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new RequestError('unsupported_media_type', `The charset "${charset}" is not accepted; send the JSON body as UTF-8.`);
+  }
+  try {
+    return UTF8.decode(body);
+  } catch {
+    throw new RequestError('invalid_json', 'The request body is not valid UTF-8; send the JSON body as UTF-8.');
+  }
+}
+
 /**
  * Parses JSON and rejects an object that repeats a key, instead of letting the last value
- * win without a word, and rejects "__proto__" keys, which could reach an object's prototype.
+ * win without a word. It also rejects "__proto__" keys, which could reach an object's
+ * prototype, and unpaired surrogates, which cannot be stored as UTF-8.
  */
 export function parseStrictJson(text: string): unknown {
   let value: unknown;
@@ -12,7 +31,7 @@ export function parseStrictJson(text: string): unknown {
     throw new RequestError('invalid_json', `The request body is not valid JSON: ${(error as Error).message}`);
   }
 
-  findDuplicateKeys(text);
+  checkKeysAndStrings(text);
   return value;
 }
 
@@ -25,8 +44,14 @@ interface Frame {
   index: number;
 }
 
-/** Walks already-valid JSON text and throws on the first repeated key. */
-function findDuplicateKeys(text: string): void {
+/** Path of a value inside the frame: the key for objects, the index for arrays. */
+function fieldOf(frame: Frame, key: string): string {
+  if (!frame.isObject) return `${frame.path}[${frame.index}]`;
+  return frame.path ? `${frame.path}.${key}` : key;
+}
+
+/** Walks already-valid JSON text and throws on the first repeated key or unpaired surrogate. */
+function checkKeysAndStrings(text: string): void {
   const stack: Frame[] = [];
   let lastKey = '';
 
@@ -49,14 +74,21 @@ function findDuplicateKeys(text: string): void {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
 
-      if (top?.isObject && top.expectKey) {
-        const key = JSON.parse(text.slice(i, end + 1)) as string;
-        const field = `${top.path ? `${top.path}.` : ''}${key}`;
-        if (key === '__proto__') throw new RequestError('validation_failed', `${field} is not an allowed field name; remove it.`, field);
-        if (top.keys.has(key)) throw new RequestError('validation_failed', `${field} appears twice in the same object; send it once.`, field);
-        top.keys.add(key);
+      const value = JSON.parse(text.slice(i, end + 1)) as string;
+      const isKey = top?.isObject === true && top.expectKey;
+      const field = top ? fieldOf(top, isKey ? value : lastKey) : '';
+
+      // A lone surrogate escape such as \ud800 is valid JSON but cannot be stored as UTF-8.
+      if (!value.isWellFormed()) {
+        throw new RequestError('validation_failed', `${field || 'The body'} contains an unpaired surrogate escape such as \\ud800; send well-formed Unicode.`, field || undefined);
+      }
+
+      if (top && isKey) {
+        if (value === '__proto__') throw new RequestError('validation_failed', `${field} is not an allowed field name; remove it.`, field);
+        if (top.keys.has(value)) throw new RequestError('validation_failed', `${field} appears twice in the same object; send it once.`, field);
+        top.keys.add(value);
         top.expectKey = false;
-        lastKey = key;
+        lastKey = value;
       }
       i = end;
     }

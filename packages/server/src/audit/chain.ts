@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { AuditEventRow } from '../storage/tables.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * Hash of one event: SHA-256 over the previous event's hash and every stored field, so that
- * changing, removing or reordering any event breaks every hash after it.
+ * Hash of one event: HMAC-SHA-256, keyed from the master key, over the previous event's hash
+ * and every stored field. Changing, removing or reordering an event breaks every hash after
+ * it, and without the master key nobody can compute valid hashes for forged events.
  */
-export function hashEvent(row: Omit<AuditEventRow, 'hash'>): string {
+export function hashEvent(row: Omit<AuditEventRow, 'hash'>, key: Buffer): string {
   const fields = [
     row.seq,
     row.occurred_at,
@@ -24,5 +25,5 @@ export function hashEvent(row: Omit<AuditEventRow, 'hash'>): string {
     row.reason,
     row.details,
   ];
-  return createHash('sha256').update(row.prev_hash).update('\n').update(JSON.stringify(fields)).digest('hex');
+  return createHmac('sha256', key).update(row.prev_hash).update('\n').update(JSON.stringify(fields)).digest('hex');
 }

@@ -14,10 +14,10 @@ const PAGE = 1000;
 
 /**
  * Recomputes the audit hash chain from the first event and reports the first break.
- * NOTE: removing the newest events leaves a shorter chain that still verifies; detecting that
- * needs the chain's head recorded outside the database (signed checkpoints), which does not exist yet.
+ * NOTE: removing the newest events leaves a shorter chain that still verifies. Detecting that
+ * needs the chain's head recorded outside the database, which Tessera does not do yet.
  */
-export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainReport> {
+export async function verifyAuditChain(db: Kysely<Database>, chainKey: Buffer): Promise<ChainReport> {
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
@@ -35,7 +35,7 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainRepor
         return { ok: false, eventsChecked: checked, firstBrokenSeq: seq, problem: `event ${seq} does not link to the hash of event ${seq - 1}` };
       }
       const { hash, ...rest } = row;
-      if (hashEvent({ ...rest, seq, occurred_at: Number(row.occurred_at) }) !== hash) {
+      if (hashEvent({ ...rest, seq, occurred_at: Number(row.occurred_at) }, chainKey) !== hash) {
         return { ok: false, eventsChecked: checked, firstBrokenSeq: seq, problem: `event ${seq} was changed after it was written (its hash does not match its fields)` };
       }
       prevHash = hash;

@@ -12,7 +12,7 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash: string): AuditEventRow {
+function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash: string, key: Buffer): AuditEventRow {
   const row: Omit<AuditEventRow, 'hash'> = {
     seq,
     occurred_at: occurredAt,
@@ -30,7 +30,7 @@ function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash
     details: event.details ? JSON.stringify(event.details) : null,
     prev_hash: prevHash,
   };
-  return { ...row, hash: hashEvent(row) };
+  return { ...row, hash: hashEvent(row, key) };
 }
 
 /**
@@ -38,14 +38,14 @@ function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash
  * audit_events goes through here, and all writes share one connection on SQLite, so the
  * chain's tail cannot move between reading it and inserting.
  */
-export async function appendAuditEvents(trx: Kysely<Database>, events: { event: AuditEventInput; occurredAt: number }[]): Promise<void> {
+export async function appendAuditEvents(trx: Kysely<Database>, events: { event: AuditEventInput; occurredAt: number }[], key: Buffer): Promise<void> {
   const tail = await trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   let seq = tail ? Number(tail.seq) : 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
 
   const rows = events.map(({ event, occurredAt }) => {
     seq += 1;
-    const row = toRow(event, occurredAt, seq, prevHash);
+    const row = toRow(event, occurredAt, seq, prevHash, key);
     prevHash = row.hash;
     return row;
   });
@@ -70,6 +70,7 @@ export class AuditWriter {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly chainKey: Buffer,
   ) {}
 
   write(event: AuditEventInput): Promise<void> {
@@ -84,7 +85,7 @@ export class AuditWriter {
   /** Appends events inside an existing transaction, for admin changes that must commit with their audit. */
   writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
     const occurredAt = this.clock.now();
-    return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })));
+    return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey);
   }
 
   private async flushLoop(): Promise<void> {
@@ -95,7 +96,7 @@ export class AuditWriter {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.db.transaction().execute((trx) => appendAuditEvents(trx, batch));
+        await this.db.transaction().execute((trx) => appendAuditEvents(trx, batch, this.chainKey));
         for (const pending of batch) pending.resolve();
       } catch (error) {
         this.logger.error({ err: error, events: batch.length }, 'audit write failed; the requests waiting on it fail');

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { verifyAuditChain } from '../audit/verify.js';
 import { ConfigError, type ConfigOverrides, DEFAULTS, loadConfig } from '../config.js';
-import { MasterKeyError } from '../crypto/master-key.js';
+import { KeyMaterial, MasterKeyError, loadMasterKey } from '../crypto/master-key.js';
 import { createLogger, createTessera } from '../server.js';
 import { UnsupportedDatabaseError, openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
@@ -49,7 +49,15 @@ program
     const config = loadConfig(overrides(flags));
     const logger = createLogger(config.logLevel);
     const tessera = await createTessera({ config, logger });
-    await tessera.listen();
+    try {
+      await tessera.listen();
+    } catch (error) {
+      await tessera.close();
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') {
+        throw new ConfigError(`Cannot listen on ${config.host}:${config.port} (${(error as NodeJS.ErrnoException).code}); choose another port with --port or TESSERA_PORT.`);
+      }
+      throw error;
+    }
 
     let stopping = false;
     const stop = (signal: string) => {
@@ -91,9 +99,10 @@ audit
   .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
   .action(async (flags: CommonFlags) => {
     const config = loadConfig({ databaseUrl: flags.databaseUrl });
-    const database = openDatabase(config.databaseUrl);
+    const database = openDatabase(config.databaseUrl, { mustExist: true });
     try {
-      const report = await verifyAuditChain(database.db);
+      const masterKey = loadMasterKey(config.masterKey, database.dataDirectory, false);
+      const report = await verifyAuditChain(database.db, new KeyMaterial(masterKey.key).auditChainKey);
       if (report.ok) {
         console.log(`Audit chain intact: ${report.eventsChecked} events verified.`);
       } else {

@@ -32,7 +32,7 @@ function decodeKey(text: string, origin: string): Buffer {
  * Loads the master key from TESSERA_MASTER_KEY, or from the key file in the data folder,
  * creating that file with owner-only permissions on first start.
  */
-export function loadMasterKey(configured: string | undefined, dataDirectory: string): LoadedMasterKey {
+export function loadMasterKey(configured: string | undefined, dataDirectory: string, createIfMissing = true): LoadedMasterKey {
   if (configured) return { key: decodeKey(configured, 'TESSERA_MASTER_KEY'), source: 'environment' };
 
   const path = join(dataDirectory, MASTER_KEY_FILE);
@@ -44,6 +44,10 @@ export function loadMasterKey(configured: string | undefined, dataDirectory: str
     return { key: decodeKey(readFileSync(path, 'utf8'), `The master key file ${path}`), source: 'existing-file', path };
   }
 
+  if (!createIfMissing) {
+    throw new MasterKeyError(`No master key: TESSERA_MASTER_KEY is not set and ${path} does not exist. Use the key the server runs with.`);
+  }
+
   const key = randomBytes(KEY_BYTES);
   writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   return { key, source: 'new-file', path };
@@ -52,10 +56,12 @@ export function loadMasterKey(configured: string | undefined, dataDirectory: str
 /** Keys derived from the master key, one per purpose, so that no key serves two uses. */
 export class KeyMaterial {
   readonly secretHashKey: Buffer;
+  readonly auditChainKey: Buffer;
   private readonly encryptionKey: Buffer;
 
   constructor(masterKey: Buffer) {
     this.secretHashKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera client secret hash v1', 32));
+    this.auditChainKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit chain v1', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera data encryption v1', 32));
   }
 

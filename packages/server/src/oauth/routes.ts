@@ -52,10 +52,14 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return sendOAuthError(reply, new OAuthError('server_error', 'An unexpected error occurred; retry later.'));
   });
 
-  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
+  const metadata = async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'public, max-age=300');
     return authorizationServerMetadata(ctx.config);
-  });
+  };
+  app.get('/.well-known/oauth-authorization-server', metadata);
+  // RFC 8414 §3: an issuer with a path publishes its metadata at the well-known path followed by that path.
+  const issuerPath = new URL(ctx.config.issuer).pathname.replace(/\/$/, '');
+  if (issuerPath) app.get(`/.well-known/oauth-authorization-server${issuerPath}`, metadata);
 
   app.get('/oauth/jwks', async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -26,13 +26,16 @@ export function isPostgresUrl(url: string): boolean {
  * Opens the database that TESSERA_DATABASE_URL names: a SQLite file path (created with its
  * folder when missing) or a postgres:// URL.
  */
-export function openDatabase(url: string): OpenDatabase {
+export function openDatabase(url: string, options: { mustExist?: boolean } = {}): OpenDatabase {
   if (isPostgresUrl(url)) {
     // TODO: PostgreSQL storage; the repositories already use only Kysely queries that both dialects run.
     throw new UnsupportedDatabaseError('PostgreSQL is not supported yet; set TESSERA_DATABASE_URL to a SQLite file path such as ./data/tessera.db.');
   }
 
   const path = resolve(url.replace(/^sqlite:(\/\/)?/i, ''));
+  if (options.mustExist && !existsSync(path)) {
+    throw new UnsupportedDatabaseError(`No database at ${path}; pass the path the server uses with --database-url or TESSERA_DATABASE_URL.`);
+  }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
 
   const sqlite = new SQLite(path);

@@ -18,9 +18,13 @@ export function resolveScopes(request: TokenRequest): void {
     return;
   }
 
-  const names = requested.split(' ').filter((name) => name !== '');
-  if (names.length === 0 || !names.every((name) => SCOPE_TOKEN.test(name))) {
-    throw new OAuthError('invalid_scope', 'The scope parameter must be scope names separated by single spaces.', 'malformed_scope');
+  const names = requested.split(' ');
+  if (names.some((name) => name === '')) {
+    throw new OAuthError('invalid_scope', 'The scope parameter must be scope names separated by single spaces, with no leading or trailing space.', 'malformed_scope');
+  }
+  const invalid = names.find((name) => !SCOPE_TOKEN.test(name));
+  if (invalid !== undefined) {
+    throw new OAuthError('invalid_scope', 'Scope names use printable ASCII characters other than space, double quote and backslash (RFC 6749 §3.3).', 'malformed_scope');
   }
 
   const allowed = expandScopes(request.profile!, grant.scopes);

@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerOpenApi } from './admin-api/openapi.js';
 import { adminApi } from './admin-api/plugin.js';
+import { sql } from 'kysely';
 import type { ServerContext } from './context.js';
+import { isDatabaseUnavailable } from './storage/database.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { registerPanel } from './web/static-files.js';
 
@@ -23,6 +25,15 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   await app.register(async (scope) => adminApi(scope, ctx), { prefix: '/api/v1' });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(ctx.db);
+      ctx.keyRing.currentKey();
+      return { status: 'ready' };
+    } catch (error) {
+      return reply.code(503).send({ status: 'unavailable', reason: isDatabaseUnavailable(error) ? 'database unreachable' : 'no signing key' });
+    }
+  });
   registerPanel(app);
 
   return app;

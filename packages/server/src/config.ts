@@ -21,6 +21,14 @@ export interface TesseraConfig {
   /** How often last-used times are written to the database, in milliseconds. */
   lastUsedFlushIntervalMs: number;
   logLevel: string;
+  /** Folder for the master key file; by default the SQLite file's folder, or ./data with PostgreSQL. */
+  dataDirectory?: string;
+  /** PostgreSQL connections per node. */
+  databasePoolSize: number;
+  /** How long to wait for a PostgreSQL connection before a request fails with 503, in milliseconds. */
+  databaseConnectTimeoutMs: number;
+  /** Longest a PostgreSQL statement may run before it is cancelled, in milliseconds. */
+  databaseStatementTimeoutMs: number;
 }
 
 export const DEFAULTS = {
@@ -31,6 +39,9 @@ export const DEFAULTS = {
   keyActivationDelaySeconds: 600,
   lastUsedFlushIntervalMs: 5000,
   logLevel: 'info',
+  databasePoolSize: 10,
+  databaseConnectTimeoutMs: 5000,
+  databaseStatementTimeoutMs: 10_000,
 } as const;
 
 export type ConfigOverrides = Partial<TesseraConfig>;
@@ -102,6 +113,22 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
       3_600_000,
     ),
     logLevel: parseLogLevel(flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? DEFAULTS.logLevel),
+    dataDirectory: flags.dataDirectory ?? (env.TESSERA_DATA_DIR || undefined),
+    databasePoolSize: parseInteger('TESSERA_DB_POOL_SIZE', flags.databasePoolSize ?? env.TESSERA_DB_POOL_SIZE, DEFAULTS.databasePoolSize, 1, 500),
+    databaseConnectTimeoutMs: parseInteger(
+      'TESSERA_DB_CONNECT_TIMEOUT_MS',
+      flags.databaseConnectTimeoutMs ?? env.TESSERA_DB_CONNECT_TIMEOUT_MS,
+      DEFAULTS.databaseConnectTimeoutMs,
+      100,
+      120_000,
+    ),
+    databaseStatementTimeoutMs: parseInteger(
+      'TESSERA_DB_STATEMENT_TIMEOUT_MS',
+      flags.databaseStatementTimeoutMs ?? env.TESSERA_DB_STATEMENT_TIMEOUT_MS,
+      DEFAULTS.databaseStatementTimeoutMs,
+      100,
+      600_000,
+    ),
   };
 }
 

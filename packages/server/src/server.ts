@@ -12,6 +12,7 @@ import { KeyMaterial, loadMasterKey } from './crypto/master-key.js';
 import { newId } from './crypto/secrets.js';
 import { KeyRing } from './oauth/signing-keys.js';
 import { countAdmins, insertAdmin } from './storage/admins.js';
+import { LocalChangeFeed, PostgresChangeFeed } from './storage/change-feed.js';
 import { openDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrations.js';
 import { pruneRevokedTokens } from './storage/revoked-tokens.js';
@@ -47,7 +48,7 @@ async function bootstrapAdmin(db: Kysely<Database>, audit: AuditWriter, config: 
 
   const password = config.adminPassword ?? randomBytes(18).toString('base64url');
   const id = newId();
-  await db.transaction().execute(async (trx) => {
+  await audit.transaction(async (trx) => {
     await insertAdmin(trx, { id, username: 'admin', password_hash: await hash(password, { algorithm: ARGON2ID }), role: 'admin', created_at: clock.now() });
     await audit.writeInTransaction(trx, [{ actor: { type: 'system' }, action: 'admin.created', target: { type: 'admin', id }, outcome: 'success', details: { username: 'admin', role: 'admin' } }]);
   });
@@ -80,17 +81,26 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
 
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, {
+    dataDirectory: config.dataDirectory,
+    poolSize: config.databasePoolSize,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool opens a new one when needed'),
+  });
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
 
     const masterKey = loadMasterKey(config.masterKey, database.dataDirectory);
     const keyMaterial = new KeyMaterial(masterKey.key);
-    const keyRing = new KeyRing(database.db, keyMaterial, clock, logger);
+    const changes = database.dialect === 'postgres' ? new PostgresChangeFeed(config.databaseUrl, database.db, logger) : new LocalChangeFeed();
+    if (changes instanceof PostgresChangeFeed) await changes.start();
+    const keyRing = new KeyRing(database.db, keyMaterial, clock, logger, changes);
     await keyRing.load();
+    keyRing.follow();
 
-    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey);
+    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey, database.dialect);
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 
@@ -126,7 +136,9 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       },
       async close() {
         clearInterval(maintenance);
+        keyRing.stop();
         await app.close();
+        await changes.close();
         await audit.close();
         await context.lastUsed.close();
         await database.close();

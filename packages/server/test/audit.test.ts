@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
-import { type CreatedAccount, type TestServer, basicAuth, createAccount, ensureInstance, postForm, requestToken, startTestServer } from './support/server.js';
+import { type CreatedAccount, type TestServer, basicAuth, createAccount, ensureInstance, postForm, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 const CLI = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
 
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, TESSERA_DATABASE_URL: '' } });
+function verifyChain(server: TestServer) {
+  return spawnSync(process.execPath, [CLI, 'audit', 'verify', '--database-url', server.databaseUrl], {
+    encoding: 'utf8',
+    env: { ...process.env, TESSERA_DATABASE_URL: '', TESSERA_DATA_DIR: server.directory },
+  });
 }
 
 describe('audit log', () => {
@@ -113,10 +115,8 @@ describe('audit log', () => {
     assert.equal(result.body.field, 'from');
   });
 
-  it('never stores a secret or token', () => {
-    const database = new SQLite(server.databasePath, { readonly: true });
-    const rows = JSON.stringify(database.prepare('SELECT * FROM audit_events').all());
-    database.close();
+  it('never stores a secret or token', async () => {
+    const rows = JSON.stringify(await queryDatabase(server, 'SELECT * FROM audit_events'));
 
     for (const secret of secrets) assert.ok(!rows.includes(secret), 'an audit event contains a secret or token');
     assert.ok(!rows.includes('tss_wrong-secret-value'));
@@ -139,30 +139,26 @@ describe('audit chain verification', () => {
   after(() => server.close());
 
   it('passes on an untouched log', () => {
-    const result = runCli(['audit', 'verify', '--database-url', server.databasePath]);
+    const result = verifyChain(server);
 
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /Audit chain intact: \d+ events verified/);
   });
 
-  it('names the first altered event', () => {
-    const database = new SQLite(server.databasePath);
-    database.prepare("UPDATE audit_events SET outcome = 'failure' WHERE seq = 7").run();
-    database.close();
+  it('names the first altered event', async () => {
+    await queryDatabase(server, "UPDATE audit_events SET outcome = 'failure' WHERE seq = 7");
 
-    const result = runCli(['audit', 'verify', '--database-url', server.databasePath]);
+    const result = verifyChain(server);
 
     assert.equal(result.status, 1);
     assert.match(result.stderr, /Audit chain broken at event 7: event 7 was changed/);
   });
 
-  it('detects a deleted event', () => {
-    const database = new SQLite(server.databasePath);
-    database.prepare("UPDATE audit_events SET outcome = 'success' WHERE seq = 7").run();
-    database.prepare('DELETE FROM audit_events WHERE seq = 4').run();
-    database.close();
+  it('detects a deleted event', async () => {
+    await queryDatabase(server, "UPDATE audit_events SET outcome = 'success' WHERE seq = 7");
+    await queryDatabase(server, 'DELETE FROM audit_events WHERE seq = 4');
 
-    const result = runCli(['audit', 'verify', '--database-url', server.databasePath]);
+    const result = verifyChain(server);
 
     assert.equal(result.status, 1);
     assert.match(result.stderr, /event 4 is missing/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,11 +86,17 @@ describe('tessera CLI', () => {
     assert.match(result.stderr, /TESSERA_PORT must be a whole number/);
   });
 
-  it('serve rejects a postgres URL clearly', () => {
-    const result = run(['serve', '--database-url', 'postgres://127.0.0.1/tessera']);
+  it('serve reports an unreachable PostgreSQL', async () => {
+    // A port that was just free on loopback, so nothing answers there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const result = run(['serve', '--database-url', `postgres://postgres@127.0.0.1:${port}/tessera`], { TESSERA_DB_CONNECT_TIMEOUT_MS: '2000' });
 
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /PostgreSQL is not supported yet/);
+    assert.match(result.stderr, /cannot reach the database .*ECONNREFUSED/);
   });
 
   it('audit verify rejects a missing database', () => {

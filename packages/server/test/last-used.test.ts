@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
-import { createAccount, ensureInstance, requestToken, startTestServer } from './support/server.js';
+import { createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 describe('last used', () => {
   it('shows use at once and persists it on stop', async () => {
@@ -23,17 +22,15 @@ describe('last used', () => {
     assert.equal(credentials.body.items[0].lastUsedAt, usedAt);
 
     // With an hour between flushes, nothing is written per request.
-    const database = new SQLite(server.databasePath, { readonly: true });
-    const unflushed = database.prepare('SELECT last_used_at FROM credentials WHERE id = ?').get(account.credentialId) as { last_used_at: number | null };
+    const [unflushed] = await queryDatabase<{ last_used_at: number | null }>(server, `SELECT last_used_at FROM credentials WHERE id = '${account.credentialId}'`);
     assert.equal(unflushed.last_used_at, null);
 
     await server.stop();
-    const flushed = database.prepare('SELECT last_used_at FROM credentials WHERE id = ?').get(account.credentialId) as { last_used_at: number | null };
-    const accountRow = database.prepare('SELECT last_used_at, last_used_ip FROM service_accounts WHERE id = ?').get(account.id) as { last_used_at: number; last_used_ip: string };
-    database.close();
+    const [flushed] = await queryDatabase<{ last_used_at: number }>(server, `SELECT last_used_at FROM credentials WHERE id = '${account.credentialId}'`);
+    const [accountRow] = await queryDatabase<{ last_used_at: number; last_used_ip: string }>(server, `SELECT last_used_at, last_used_ip FROM service_accounts WHERE id = '${account.id}'`);
 
-    assert.equal(flushed.last_used_at, server.clock.now());
-    assert.equal(accountRow.last_used_at, server.clock.now());
+    assert.equal(Number(flushed.last_used_at), server.clock.now());
+    assert.equal(Number(accountRow.last_used_at), server.clock.now());
     assert.equal(accountRow.last_used_ip, '127.0.0.1');
     await server.close();
   });

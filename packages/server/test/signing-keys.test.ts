@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { type CreatedAccount, type TestServer, createAccount, ensureInstance, introspect, requestToken, startTestServer } from './support/server.js';
+import { type CreatedAccount, type TestServer, createAccount, ensureInstance, introspect, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 async function jwks(server: TestServer) {
   return (await fetch(`${server.baseUrl}/oauth/jwks`)).json();
@@ -59,10 +58,8 @@ describe('signing key rotation', () => {
     assert.equal(keys.body.items[0].state, 'signing');
   });
 
-  it('stores private keys encrypted', () => {
-    const database = new SQLite(server.databasePath, { readonly: true });
-    const rows = database.prepare('SELECT private_key, public_jwk FROM signing_keys').all() as { private_key: string; public_jwk: string }[];
-    database.close();
+  it('stores private keys encrypted', async () => {
+    const rows = await queryDatabase<{ private_key: string; public_jwk: string }>(server, 'SELECT private_key, public_jwk FROM signing_keys');
 
     for (const row of rows) {
       assert.ok(!row.private_key.includes('BEGIN'), 'private key stored as PEM');

@@ -46,6 +46,7 @@ export const ADMIN_ERRORS = {
   unsupported_media_type: { status: 415, title: 'The request body must be JSON (Content-Type: application/json).' },
   too_many_attempts: { status: 429, title: 'Too many failed sign-in attempts; retry later.' },
   internal_error: { status: 500, title: 'An unexpected error occurred on the server.' },
+  database_unavailable: { status: 503, title: 'The server cannot reach its database; retry later.' },
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;

@@ -54,7 +54,7 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
     const body = (request.body ?? {}) as { expiresInDays?: number | null };
 
-    const created = await ctx.db.transaction().execute(async (trx) => {
+    const created = await ctx.audit.transaction(async (trx) => {
       const credential = await createCredential(ctx, trx, account.id, body.expiresInDays);
       await ctx.audit.writeInTransaction(trx, [
         {
@@ -77,7 +77,7 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     if (credential.revoked_at !== null) return credentialView(ctx, credential);
 
     const revokedAt = ctx.clock.now();
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       await setCredentialRevoked(trx, credential.id, revokedAt);
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'credential.revoked', target: { type: 'credential', id: credential.id }, source: sourceOf(request), outcome: 'success', details: { accountId: credential.account_id } },
@@ -106,7 +106,7 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     const graceSeconds = body.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     const oldExpiresAt = Math.min(Number(old.expires_at ?? Number.POSITIVE_INFINITY), now + graceSeconds * 1000);
 
-    const created = await ctx.db.transaction().execute(async (trx) => {
+    const created = await ctx.audit.transaction(async (trx) => {
       const credential = await createCredential(ctx, trx, old.account_id, body.expiresInDays === undefined ? lifetimeDaysOf(old) : body.expiresInDays);
       await setCredentialReplaced(trx, old.id, oldExpiresAt, credential.row.id);
       await ctx.audit.writeInTransaction(trx, [

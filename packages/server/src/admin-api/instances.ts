@@ -102,7 +102,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
       created_at: now,
       updated_at: now,
     };
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       await insertInstance(trx, row);
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'instance.created', target: { type: 'instance', id: row.id }, instanceId: row.id, source: sourceOf(request), outcome: 'success', details: { after: instanceView(row) } },
@@ -127,7 +127,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
       await ensureAudienceFree(ctx, after.audience, before.id);
     }
 
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       await updateInstance(trx, after);
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'instance.updated', target: { type: 'instance', id: after.id }, instanceId: after.id, source: sourceOf(request), outcome: 'success', details: { before: instanceView(before), after: instanceView(after) } },
@@ -140,7 +140,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     requireRole(request, 'admin');
     const instance = await requireInstance(ctx, (request.params as { id: string }).id);
 
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       const grants = await countGrantsOnInstance(trx, instance.id);
       if (grants > 0) {
         throw new RequestError('instance_in_use', `${grants} service account(s) hold grants on "${instance.slug}"; remove those grants first (PATCH each account's access).`);

@@ -1,6 +1,7 @@
 import { ADMIN_ERRORS, type AdminErrorCode } from '@tessera/shared';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
+import { isDatabaseUnavailable } from '../storage/database.js';
 import { DISPLAY_NAME_PATTERN, SLUG_PATTERN } from './schemas.js';
 
 export interface Problem {
@@ -113,6 +114,11 @@ export function handleAdminError(error: FastifyError & { validation?: Validation
       return sendProblem(reply, problemOf('invalid_json', 'The request body is empty; send a JSON object.'));
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return sendProblem(reply, problemOf('invalid_json', `The request body is not valid JSON: ${error.message}`));
+  }
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, 'admin API request failed: the database is unreachable');
+    reply.header('retry-after', '5');
+    return sendProblem(reply, problemOf('database_unavailable', 'The server cannot reach its database; retry after a few seconds.'));
   }
   if (error instanceof SyntaxError || error.statusCode === 400) {
     return sendProblem(reply, problemOf('invalid_json', `The request body is not valid JSON: ${error.message}`));

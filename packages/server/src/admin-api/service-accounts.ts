@@ -175,7 +175,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     };
 
     try {
-      const result = await ctx.db.transaction().execute(async (trx) => {
+      const result = await ctx.audit.transaction(async (trx) => {
         await insertAccount(trx, account);
         await replaceGrants(trx, account.id, grantRows(account.id, grants));
         const credential = await createCredential(ctx, trx, account.id, body.credential?.expiresInDays);
@@ -229,7 +229,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     };
 
     try {
-      return await ctx.db.transaction().execute(async (trx) => {
+      return await ctx.audit.transaction(async (trx) => {
         const beforeView = await loadAccountView(ctx, trx, before);
         await updateAccount(trx, after);
         if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
@@ -252,7 +252,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     requireRole(request, 'admin');
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
 
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       const beforeView = await loadAccountView(ctx, trx, account);
       await deleteAccount(trx, account.id);
       await ctx.audit.writeInTransaction(trx, [

@@ -70,7 +70,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
     const now = ctx.clock.now();
     const expiresAt = now + SESSION_LIFETIME_MS;
 
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       await deleteExpiredSessions(trx, now);
       await insertSession(trx, { id_hash: hashSessionId(sessionId), admin_id: admin.id, csrf_token: csrfToken, created_at: now, expires_at: expiresAt });
       await ctx.audit.writeInTransaction(trx, [{ actor: { type: 'admin', id: admin.id }, action: 'admin.sign_in', source, outcome: 'success' }]);
@@ -90,7 +90,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
   });
 
   app.delete('/session', { onRequest: requireAdmin(ctx) }, async (request, reply) => {
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.audit.transaction(async (trx) => {
       await deleteSession(trx, request.admin!.sessionIdHash);
       await ctx.audit.writeInTransaction(trx, [{ actor: adminActor(request), action: 'admin.sign_out', source: sourceOf(request), outcome: 'success' }]);
     });

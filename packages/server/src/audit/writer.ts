@@ -1,9 +1,13 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { DialectName } from '../storage/database.js';
 import type { AuditEventRow, Database } from '../storage/tables.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import type { AuditEventInput } from './event.js';
+
+/** Key of the PostgreSQL advisory lock that serializes appends to the audit chain. */
+const AUDIT_CHAIN_LOCK = 7_310_001;
 
 interface Pending {
   event: AuditEventInput;
@@ -71,7 +75,25 @@ export class AuditWriter {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly chainKey: Buffer,
+    private readonly dialect: DialectName,
   ) {}
+
+  /**
+   * Runs `work` in a transaction that may append audit events. On PostgreSQL it first takes
+   * the audit chain's advisory lock, so that nodes append one at a time and the chain stays
+   * one chain; taking it first, before any row lock, also keeps two admin changes from
+   * deadlocking each other.
+   */
+  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockChain(trx);
+      return work(trx);
+    });
+  }
+
+  private async lockChain(trx: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(trx);
+  }
 
   write(event: AuditEventInput): Promise<void> {
     if (this.closed) return Promise.reject(new Error('The audit writer is closed; the server is shutting down.'));
@@ -82,7 +104,7 @@ export class AuditWriter {
     });
   }
 
-  /** Appends events inside an existing transaction, for admin changes that must commit with their audit. */
+  /** Appends events inside a transaction from `transaction()`, for changes that must commit with their audit. */
   writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
     const occurredAt = this.clock.now();
     return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey);
@@ -96,7 +118,7 @@ export class AuditWriter {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.db.transaction().execute((trx) => appendAuditEvents(trx, batch, this.chainKey));
+        await this.transaction((trx) => appendAuditEvents(trx, batch, this.chainKey));
         for (const pending of batch) pending.resolve();
       } catch (error) {
         this.logger.error({ err: error, events: batch.length }, 'audit write failed; the requests waiting on it fail');

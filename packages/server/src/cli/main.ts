@@ -3,7 +3,7 @@ import { verifyAuditChain } from '../audit/verify.js';
 import { ConfigError, type ConfigOverrides, DEFAULTS, loadConfig } from '../config.js';
 import { KeyMaterial, MasterKeyError, loadMasterKey } from '../crypto/master-key.js';
 import { createLogger, createTessera } from '../server.js';
-import { UnsupportedDatabaseError, openDatabase } from '../storage/database.js';
+import { UnsupportedDatabaseError, isDatabaseUnavailable, openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
 
 /** Exit codes: 0 success, 1 the check failed (such as a broken audit chain), 2 bad configuration or usage. */
@@ -21,6 +21,7 @@ interface CommonFlags {
 }
 
 interface ServeFlags extends CommonFlags {
+  dataDir?: string;
   host?: string;
   port?: number;
   issuer?: string;
@@ -28,7 +29,7 @@ interface ServeFlags extends CommonFlags {
 }
 
 function overrides(flags: ServeFlags): ConfigOverrides {
-  return { databaseUrl: flags.databaseUrl, host: flags.host, port: flags.port, issuer: flags.issuer, logLevel: flags.logLevel };
+  return { databaseUrl: flags.databaseUrl, dataDirectory: flags.dataDir, host: flags.host, port: flags.port, issuer: flags.issuer, logLevel: flags.logLevel };
 }
 
 const program = new Command('tessera')
@@ -41,6 +42,7 @@ program
   .command('serve')
   .description('Start the Tessera server.')
   .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
+  .option('--data-dir <path>', 'folder of the master key file (env TESSERA_DATA_DIR, default: the SQLite file\'s folder, or ./data with PostgreSQL)')
   .option('--host <host>', `address to listen on (env TESSERA_HOST, default ${DEFAULTS.host})`)
   .option('--port <port>', `TCP port to listen on (env TESSERA_PORT, default ${DEFAULTS.port})`, port)
   .option('--issuer <url>', 'public URL of this server, the iss of every token (env TESSERA_ISSUER, default http://<host>:<port>)')
@@ -99,7 +101,7 @@ audit
   .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
   .action(async (flags: CommonFlags) => {
     const config = loadConfig({ databaseUrl: flags.databaseUrl });
-    const database = openDatabase(config.databaseUrl, { mustExist: true });
+    const database = openDatabase(config.databaseUrl, { mustExist: true, dataDirectory: config.dataDirectory });
     try {
       const masterKey = loadMasterKey(config.masterKey, database.dataDirectory, false);
       const report = await verifyAuditChain(database.db, new KeyMaterial(masterKey.key).auditChainKey);
@@ -119,6 +121,11 @@ try {
 } catch (error) {
   if (error instanceof ConfigError || error instanceof MasterKeyError || error instanceof UnsupportedDatabaseError) {
     console.error(`tessera: ${error.message}`);
+    process.exit(EXIT_USAGE);
+  }
+  if (isDatabaseUnavailable(error)) {
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? (error as Error).message;
+    console.error(`tessera: cannot reach the database (${reason}); check TESSERA_DATABASE_URL and that the database server is running.`);
     process.exit(EXIT_USAGE);
   }
   throw error;

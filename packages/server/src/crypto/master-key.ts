@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const KEY_BYTES = 32;
@@ -49,6 +49,7 @@ export function loadMasterKey(configured: string | undefined, dataDirectory: str
   }
 
   const key = randomBytes(KEY_BYTES);
+  mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
   writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   return { key, source: 'new-file', path };
 }

@@ -21,7 +21,7 @@ export async function revoke(
   const claims = await verifySignedToken(ctx, token);
   if (!claims || claims.client_id !== caller.account.client_id) return;
 
-  await ctx.db.transaction().execute(async (trx) => {
+  await ctx.audit.transaction(async (trx) => {
     await insertRevokedToken(trx, claims.jti, claims.exp * 1000);
     await ctx.audit.writeInTransaction(trx, [
       {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { isDatabaseUnavailable } from '../storage/database.js';
 import { OAuthError } from './errors.js';
 import { parseStrictForm } from './form.js';
 import { introspect } from './introspect.js';
@@ -10,6 +11,7 @@ import { handleTokenRequest } from './token/pipeline.js';
 /** Token request bodies are a few hundred bytes; anything far larger is refused with 413. */
 export const OAUTH_BODY_LIMIT = 16 * 1024;
 const FORM_TYPE = 'application/x-www-form-urlencoded';
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function sendOAuthError(reply: FastifyReply, error: OAuthError, status = error.status): FastifyReply {
@@ -44,6 +46,12 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     if (error instanceof OAuthError) return sendOAuthError(reply, error);
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendOAuthError(reply, new OAuthError('invalid_request', `The request body is larger than ${OAUTH_BODY_LIMIT} bytes.`, 'body_too_large'), 413);
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'OAuth request failed: the database is unreachable');
+      const unavailable = new OAuthError('temporarily_unavailable', 'The server cannot reach its database; retry after a few seconds.', 'database_unavailable');
+      unavailable.retryAfter = DATABASE_RETRY_AFTER_SECONDS;
+      return sendOAuthError(reply, unavailable);
     }
     if (error.statusCode && error.statusCode < 500) {
       return sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed; send a form-encoded POST body.'));

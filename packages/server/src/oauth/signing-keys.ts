@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { KeyMaterial } from '../crypto/master-key.js';
 import { insertSigningKey, publishedSigningKeys, retireSigningKey } from '../storage/signing-keys.js';
+import { type ChangeFeed, LocalChangeFeed } from '../storage/change-feed.js';
 import type { Database, SigningKeyRow } from '../storage/tables.js';
+
+const REFRESH_INTERVAL_MS = 60_000;
+const RELOAD_COOLDOWN_MS = 5_000;
 
 /** Maximum access-token lifetime that any setting allows, so a retired key stays published this long. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 86400;
@@ -33,13 +37,54 @@ function base64url(data: string | Buffer): string {
  */
 export class KeyRing {
   private keys: LoadedKey[] = [];
+  private lastReloadAt = 0;
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly keyMaterial: KeyMaterial,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly changes: ChangeFeed = new LocalChangeFeed(),
   ) {}
+
+  /**
+   * Keeps the keys in step with other nodes: reload when a node announces a rotation, and
+   * every REFRESH_INTERVAL_MS in case an announcement was lost.
+   */
+  follow(): void {
+    this.changes.subscribe((topic) => {
+      if (topic === 'signing_keys') void this.reload('another node rotated the signing key');
+    });
+    this.refreshTimer = setInterval(() => void this.reload(), REFRESH_INTERVAL_MS);
+    this.refreshTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.refreshTimer);
+  }
+
+  private async reload(reason?: string): Promise<void> {
+    try {
+      this.lastReloadAt = Date.now();
+      await this.load();
+      if (reason) this.logger.info({ kids: this.keys.map((key) => key.kid) }, `reloaded signing keys: ${reason}`);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reloading signing keys failed; keeping the keys already loaded');
+    }
+  }
+
+  /**
+   * Finds a published key; for an unknown kid it reloads once (at most every few seconds),
+   * since the token may come from a node that rotated a moment ago.
+   */
+  async findPublicKeyOrReload(kid: string): Promise<PublicSigningKey | undefined> {
+    const known = this.findPublicKey(kid);
+    if (known || Date.now() - this.lastReloadAt < RELOAD_COOLDOWN_MS) return known;
+
+    await this.reload();
+    return this.findPublicKey(kid);
+  }
 
   /** Loads the published keys, creating the first key on an empty database. */
   async load(): Promise<void> {
@@ -99,6 +144,7 @@ export class KeyRing {
     });
 
     await this.load();
+    await this.changes.publish('signing_keys').catch((error) => this.logger.warn({ err: error }, 'announcing the rotation to other nodes failed; they pick it up within a minute'));
     this.logger.info({ kid: row.kid, activatesAt: new Date(activatesAt).toISOString() }, 'rotated the signing key');
     return this.keys.find((key) => key.kid === row.kid) as PublicSigningKey;
   }

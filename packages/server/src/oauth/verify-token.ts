@@ -30,8 +30,8 @@ export async function verifySignedToken(ctx: ServerContext, token: string): Prom
   try {
     const { payload } = await jwtVerify(
       token,
-      (header) => {
-        const key = header.kid ? ctx.keyRing.findPublicKey(header.kid) : undefined;
+      async (header) => {
+        const key = header.kid ? await ctx.keyRing.findPublicKeyOrReload(header.kid) : undefined;
         if (!key) throw new joseErrors.JWKSNoMatchingKey();
         return key.publicKey;
       },

@@ -54,7 +54,8 @@ function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts',
 
   if (filter.search) {
     const pattern = `%${escapeLike(filter.search)}%`;
-    filtered = filtered.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`))) as QB;
+    // lower() on both sides, because LIKE ignores case on SQLite but not on PostgreSQL.
+    filtered = filtered.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`))) as QB;
   }
   if (filter.status) filtered = filtered.where('status', '=', filter.status) as QB;
   if (filter.owner) filtered = filtered.where('owner', '=', filter.owner) as QB;

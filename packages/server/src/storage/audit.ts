@@ -40,7 +40,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Counts an account's token requests per UTC day (days since the epoch) and action since a time. */
 export async function countTokenRequestsPerDay(db: Kysely<Database>, accountId: string, since: number) {
-  const day = sql<number>`occurred_at / ${DAY_MS}`;
+  // A literal, not a parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+  const day = sql<number>`occurred_at / ${sql.lit(DAY_MS)}`;
   const rows = await db
     .selectFrom('audit_events')
     .select([day.as('day'), 'action', (eb) => eb.fn.countAll<number>().as('count')])

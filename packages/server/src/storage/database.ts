@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { Database } from './tables.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -14,6 +15,17 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /** Fail instead of creating a SQLite file that does not exist yet. */
+  mustExist?: boolean;
+  dataDirectory?: string;
+  poolSize?: number;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  /** Called when an idle PostgreSQL connection fails, for example when the server restarts. */
+  onIdleError?: (error: Error) => void;
+}
+
 export class UnsupportedDatabaseError extends Error {
   override name = 'UnsupportedDatabaseError';
 }
@@ -22,16 +34,39 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
+// int8 columns hold epoch milliseconds and sequence numbers, all far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
 /**
  * Opens the database that TESSERA_DATABASE_URL names: a SQLite file path (created with its
  * folder when missing) or a postgres:// URL.
  */
-export function openDatabase(url: string, options: { mustExist?: boolean } = {}): OpenDatabase {
-  if (isPostgresUrl(url)) {
-    // TODO: PostgreSQL storage; the repositories already use only Kysely queries that both dialects run.
-    throw new UnsupportedDatabaseError('PostgreSQL is not supported yet; set TESSERA_DATABASE_URL to a SQLite file path such as ./data/tessera.db.');
-  }
+export function openDatabase(url: string, options: DatabaseOptions = {}): OpenDatabase {
+  return isPostgresUrl(url) ? openPostgres(url, options) : openSqlite(url, options);
+}
 
+function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    application_name: 'tessera',
+  });
+  // Without a listener, an idle connection that the server drops would crash the process.
+  pool.on('error', (error) => options.onIdleError?.(error));
+
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    dataDirectory: resolve(options.dataDirectory ?? './data'),
+    close: () => db.destroy(),
+  };
+}
+
+function openSqlite(url: string, options: DatabaseOptions): OpenDatabase {
   const path = resolve(url.replace(/^sqlite:(\/\/)?/i, ''));
   if (options.mustExist && !existsSync(path)) {
     throw new UnsupportedDatabaseError(`No database at ${path}; pass the path the server uses with --database-url or TESSERA_DATABASE_URL.`);
@@ -50,7 +85,21 @@ export function openDatabase(url: string, options: { mustExist?: boolean } = {})
   return {
     db,
     dialect: 'sqlite',
-    dataDirectory: dirname(path),
+    dataDirectory: resolve(options.dataDirectory ?? dirname(path)),
     close: () => db.destroy(),
   };
+}
+
+/** Connection and availability errors: the request may succeed later, so it gets 503, not 500. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  // Errors wrapped on the way up, such as by the migrator, keep the original as cause.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause !== undefined && cause !== error && isDatabaseUnavailable(cause)) return true;
+
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  const message = error instanceof Error ? error.message : '';
+
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '53400'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY'].includes(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|connection error|Connection ended unexpectedly/i.test(message);
 }

@@ -1,9 +1,13 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 /**
  * Schema migrations, in order. Written with Kysely's schema builder so that the same list
  * runs on SQLite and PostgreSQL. A migration never changes once released; add a new one.
  */
+function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
@@ -88,7 +92,8 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('audit_events')
-        .addColumn('seq', 'integer', (col) => col.primaryKey())
+        // The writer assigns seq itself; bigint on PostgreSQL, where integer stops at 2^31.
+        .addColumn('seq', isPostgres(db) ? 'bigint' : 'integer', (col) => col.primaryKey())
         .addColumn('occurred_at', 'bigint', (col) => col.notNull())
         .addColumn('actor_type', 'text', (col) => col.notNull())
         .addColumn('actor_id', 'text')

@@ -1,19 +1,68 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
 import pino from 'pino';
 import { ManualClock } from '../../src/clock.js';
 import { type TesseraConfig, loadConfig } from '../../src/config.js';
 import { type Tessera, createTessera } from '../../src/server.js';
+import { openDatabase } from '../../src/storage/database.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password-1';
+
+/**
+ * The database the tests run on: SQLite files by default, or PostgreSQL when
+ * TESSERA_TEST_DATABASE=postgres, with TESSERA_TEST_POSTGRES_URL naming a server where the
+ * tests may create and drop databases (default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+export const TEST_DIALECT = process.env.TESSERA_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+const POSTGRES_ADMIN_URL = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function withPostgresAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty PostgreSQL database for one test server and returns its URL. */
+export async function createPostgresDatabase(): Promise<string> {
+  const name = `tessera_test_${randomBytes(6).toString('hex')}`;
+  await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+export async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  if (!/^tessera_test_[0-9a-f]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a test database`);
+  await withPostgresAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+/** Runs SQL on a test server's database through a connection of its own, also while the server is stopped. */
+export async function queryDatabase<T = Record<string, unknown>>(server: { databaseUrl: string }, text: string): Promise<T[]> {
+  const database = openDatabase(server.databaseUrl, { mustExist: true });
+  try {
+    const result = await sql.raw<T>(text).execute(database.db);
+    return result.rows;
+  } finally {
+    await database.close();
+  }
+}
 
 export interface TestServer {
   baseUrl: string;
   tessera: Tessera;
   clock: ManualClock;
   directory: string;
-  databasePath: string;
+  /** A SQLite file path or a postgres:// URL. */
+  databaseUrl: string;
   admin: AdminClient;
   /** Stops the server; the data folder stays until `cleanup`. */
   stop(): Promise<void>;
@@ -97,16 +146,27 @@ export class AdminClient {
  */
 export async function startTestServer(options: { config?: Partial<TesseraConfig>; clock?: ManualClock; directory?: string } = {}): Promise<TestServer> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const databasePath = join(directory, 'tessera.db');
+  const urlFile = join(directory, 'database-url');
+  let databaseUrl = join(directory, 'tessera.db');
+  if (existsSync(urlFile)) databaseUrl = readFileSync(urlFile, 'utf8');
+  else if (TEST_DIALECT === 'postgres') databaseUrl = await createPostgresDatabase();
+  writeFileSync(urlFile, databaseUrl);
   // Starts at the real time so that outside libraries checking exp and iat agree with the server.
   const clock = options.clock ?? new ManualClock(Date.now());
 
   const config = loadConfig(
-    { databaseUrl: databasePath, host: '127.0.0.1', port: 0, adminPassword: ADMIN_PASSWORD, issuer: 'http://127.0.0.1', ...options.config },
+    { databaseUrl, dataDirectory: directory, host: '127.0.0.1', port: 0, adminPassword: ADMIN_PASSWORD, issuer: 'http://127.0.0.1', ...options.config },
     {},
   );
   const logger = pino({ level: process.env.TESSERA_TEST_LOG_LEVEL ?? 'silent' });
-  const tessera = await createTessera({ config, clock, logger });
+  let tessera: Tessera;
+  try {
+    tessera = await createTessera({ config, clock, logger });
+  } catch (error) {
+    // A database created for this start alone would otherwise be left behind.
+    if (!options.directory && TEST_DIALECT === 'postgres') await dropPostgresDatabase(databaseUrl);
+    throw error;
+  }
   const address = await tessera.listen();
 
   // The issuer must match the address clients use, which is known only after listening.
@@ -129,11 +189,12 @@ export async function startTestServer(options: { config?: Partial<TesseraConfig>
     tessera,
     clock,
     directory,
-    databasePath,
+    databaseUrl,
     admin,
     stop,
     async close() {
       await stop();
+      if (TEST_DIALECT === 'postgres' && existsSync(urlFile)) await dropPostgresDatabase(databaseUrl);
       rmSync(directory, { recursive: true, force: true });
     },
   };

@@ -47,11 +47,17 @@ async function bootstrapAdmin(db: Kysely<Database>, audit: AuditWriter, config: 
   if ((await countAdmins(db)) > 0) return;
 
   const password = config.adminPassword ?? randomBytes(18).toString('base64url');
+  const passwordHash = await hash(password, { algorithm: ARGON2ID });
   const id = newId();
-  await audit.transaction(async (trx) => {
-    await insertAdmin(trx, { id, username: 'admin', password_hash: await hash(password, { algorithm: ARGON2ID }), role: 'admin', created_at: clock.now() });
+  // Nodes that start together on an empty PostgreSQL database race here; the audit
+  // transaction's lock lets one of them create the admin and the others see it.
+  const created = await audit.transaction(async (trx) => {
+    if ((await countAdmins(trx)) > 0) return false;
+    await insertAdmin(trx, { id, username: 'admin', password_hash: passwordHash, role: 'admin', created_at: clock.now() });
     await audit.writeInTransaction(trx, [{ actor: { type: 'system' }, action: 'admin.created', target: { type: 'admin', id }, outcome: 'success', details: { username: 'admin', role: 'admin' } }]);
+    return true;
   });
+  if (!created) return;
 
   if (config.adminPassword) {
     logger.info('created the admin "admin" with the password from TESSERA_ADMIN_PASSWORD');

@@ -1,0 +1,39 @@
+import { useMemo } from 'react';
+import type { Page, Instance, Problem, Profile } from '../api/types';
+import { useResource } from '../api/use-resource';
+
+export interface Catalog {
+  instances: Instance[];
+  /** Instances by slug and by id. */
+  instanceIndex: Map<string, Instance>;
+  /** Profiles by name. */
+  profiles: Map<string, Profile>;
+  loading: boolean;
+  problem: Problem | undefined;
+  reload: () => void;
+}
+
+/** Loads the product instances and the profiles that grants are written against. */
+export function useCatalog(): Catalog {
+  const instances = useResource<Page<Instance>>('/instances');
+  const profiles = useResource<Page<Profile>>('/profiles');
+
+  return useMemo(() => {
+    const instanceIndex = new Map<string, Instance>();
+    for (const instance of instances.data?.items ?? []) {
+      instanceIndex.set(instance.slug, instance);
+      instanceIndex.set(instance.id, instance);
+    }
+    return {
+      instances: instances.data?.items ?? [],
+      instanceIndex,
+      profiles: new Map((profiles.data?.items ?? []).map((profile) => [profile.name, profile])),
+      loading: instances.loading || profiles.loading,
+      problem: instances.problem ?? profiles.problem,
+      reload: () => {
+        instances.reload();
+        profiles.reload();
+      },
+    };
+  }, [instances, profiles]);
+}

@@ -4,6 +4,7 @@ import { adminApi } from './admin-api/plugin.js';
 import { sql } from 'kysely';
 import type { ServerContext } from './context.js';
 import { isDatabaseUnavailable } from './storage/database.js';
+import { guardRoutes } from './guard-api/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { registerPanel } from './web/static-files.js';
 
@@ -22,6 +23,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
 
   await registerOpenApi(app, ctx.config.issuer);
   await app.register(async (scope) => oauthRoutes(scope, ctx));
+  await app.register(async (scope) => guardRoutes(scope, ctx));
   await app.register(async (scope) => adminApi(scope, ctx), { prefix: '/api/v1' });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

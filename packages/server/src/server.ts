@@ -16,6 +16,7 @@ import { LocalChangeFeed, PostgresChangeFeed } from './storage/change-feed.js';
 import { openDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrations.js';
 import { pruneRevokedTokens } from './storage/revoked-tokens.js';
+import { pruneRevocations } from './storage/revocations.js';
 import type { Database } from './storage/tables.js';
 import { FailureThrottle } from './throttle.js';
 import { LastUsedTracker } from './usage/last-used.js';
@@ -129,6 +130,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
 
     const maintenance = setInterval(() => {
       pruneRevokedTokens(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired token revocations failed; retrying in an hour'));
+      pruneRevocations(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning the revocation feed failed; retrying in an hour'));
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
 

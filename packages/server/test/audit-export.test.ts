@@ -93,3 +93,21 @@ describe('audit export, detail and usage', () => {
     assert.equal(result.body.field, 'days');
   });
 });
+
+describe('audit filter by account', () => {
+  it('finds events on the account and its credentials', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.close());
+    await ensureInstance(server, 'jira');
+    const account = await createAccount(server, { name: 'filtered', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    const other = await createAccount(server, { name: 'other' });
+    await requestToken(server, account);
+    await server.admin.delete(`/service-accounts/${account.id}/credentials/${account.credentialId}`);
+    await server.admin.delete(`/service-accounts/${other.id}/credentials/${other.credentialId}`);
+
+    const result = await server.admin.get(`/audit-events?account=${account.id}`);
+    const actions = result.body.items.map((event: any) => event.action).sort();
+
+    assert.deepEqual(actions, ['account.created', 'credential.created', 'credential.revoked', 'token.issued']);
+  });
+});

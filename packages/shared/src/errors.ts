@@ -13,6 +13,7 @@ export const OAUTH_ERRORS = {
   invalid_scope: { status: 400, title: 'A requested scope is unknown or not granted.' },
   invalid_target: { status: 400, title: 'The requested resource is unknown or not granted.' },
   unsupported_token_type: { status: 400, title: 'The server cannot revoke this token type.' },
+  access_denied: { status: 403, title: 'The client may not use this endpoint for the given instance.' },
   slow_down: { status: 429, title: 'Too many failed client authentications; retry later.' },
   temporarily_unavailable: { status: 503, title: 'The server is unavailable for now; retry later.' },
   server_error: { status: 500, title: 'An unexpected error occurred on the server.' },

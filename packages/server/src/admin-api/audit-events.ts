@@ -12,6 +12,7 @@ import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { PageQuery, StringEnum } from './schemas.js';
 
 const FilterFields = {
+  account: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   action: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -44,6 +45,7 @@ function isSeqCursor(value: unknown): value is { seq: number } {
 }
 
 interface AuditParameters {
+  account?: string;
   actor?: string;
   action?: string;
   target?: string;
@@ -83,7 +85,7 @@ function auditFilter(query: AuditParameters): Omit<AuditFilter, 'limit'> {
   if (from !== undefined && to !== undefined && from >= to) {
     throw new RequestError('validation_failed', 'from must be earlier than to.', 'from');
   }
-  return { actorId: query.actor, action: query.action, targetId: query.target, instanceId: query.instance, outcome: query.outcome, from, to };
+  return { accountId: query.account, actorId: query.actor, action: query.action, targetId: query.target, instanceId: query.instance, outcome: query.outcome, from, to };
 }
 
 const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'actorName', 'credentialId', 'action', 'targetType', 'targetId', 'targetName', 'instanceId', 'sourceIp', 'userAgent', 'outcome', 'reason', 'details', 'hash'];

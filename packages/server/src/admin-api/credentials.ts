@@ -4,6 +4,7 @@ import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { credentialsOf, findCredential, setCredentialReplaced, setCredentialRevoked } from '../storage/credentials.js';
+import { appendRevocations } from '../storage/revocations.js';
 import type { CredentialRow } from '../storage/tables.js';
 import { createCredential, requireAccount } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
@@ -79,6 +80,7 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     const revokedAt = ctx.clock.now();
     await ctx.audit.transaction(async (trx) => {
       await setCredentialRevoked(trx, credential.id, revokedAt);
+      await appendRevocations(trx, [{ kind: 'credential', accountId: credential.account_id, credentialId: credential.id, effectiveAt: revokedAt }], revokedAt);
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'credential.revoked', target: { type: 'credential', id: credential.id }, source: sourceOf(request), outcome: 'success', details: { accountId: credential.account_id } },
       ]);
@@ -109,6 +111,7 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     const created = await ctx.audit.transaction(async (trx) => {
       const credential = await createCredential(ctx, trx, old.account_id, body.expiresInDays === undefined ? lifetimeDaysOf(old) : body.expiresInDays);
       await setCredentialReplaced(trx, old.id, oldExpiresAt, credential.row.id);
+      await appendRevocations(trx, [{ kind: 'credential', accountId: old.account_id, credentialId: old.id, effectiveAt: oldExpiresAt }], now);
       await ctx.audit.writeInTransaction(trx, [
         {
           actor: adminActor(request),

@@ -8,6 +8,7 @@ import type { ServerContext } from '../context.js';
 import { generateClientId, newId } from '../crypto/secrets.js';
 import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, grantsOf, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf, updateAccount } from '../storage/accounts.js';
 import { findInstance } from '../storage/instances.js';
+import { appendRevocations } from '../storage/revocations.js';
 import type { ServiceAccountRow } from '../storage/tables.js';
 import { isUniqueViolation, createCredential, grantRows, grantsFromRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
@@ -127,6 +128,9 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
 
     const now = ctx.clock.now();
     const unusedForDays = parseDays(query.unusedForDays, 'unusedForDays');
+    // The filter and the sort read last-used times from the database, so write this node's pending ones first.
+    // NOTE: uses still pending on other nodes show up within their flush interval (5 s by default).
+    if (unusedForDays !== undefined || sort.endsWith('lastUsedAt')) await ctx.lastUsed.flush();
     const expiringWithinDays = parseDays(query.expiringWithinDays, 'expiringWithinDays');
     const filter: AccountFilter = {
       search: query.search,
@@ -233,6 +237,9 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
         const beforeView = await loadAccountView(ctx, trx, before);
         await updateAccount(trx, after);
         if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
+        if (after.token_generation !== Number(before.token_generation)) {
+          await appendRevocations(trx, [{ kind: 'account', accountId: after.id, generation: after.token_generation }], after.updated_at);
+        }
         const afterView = await loadAccountView(ctx, trx, after);
 
         let action = 'account.updated';
@@ -255,6 +262,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     await ctx.audit.transaction(async (trx) => {
       const beforeView = await loadAccountView(ctx, trx, account);
       await deleteAccount(trx, account.id);
+      await appendRevocations(trx, [{ kind: 'account_deleted', accountId: account.id }], ctx.clock.now());
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'account.deleted', target: { type: 'service_account', id: account.id }, source: sourceOf(request), outcome: 'success', details: { before: beforeView } },
       ]);

@@ -1,5 +1,6 @@
 import type { ServerContext } from '../context.js';
 import { insertRevokedToken } from '../storage/revoked-tokens.js';
+import { appendRevocations } from '../storage/revocations.js';
 import { authenticateClient, extractClientCredentials } from './client-auth.js';
 import { requireToken } from './introspect.js';
 import { verifySignedToken } from './verify-token.js';
@@ -23,6 +24,7 @@ export async function revoke(
 
   await ctx.audit.transaction(async (trx) => {
     await insertRevokedToken(trx, claims.jti, claims.exp * 1000);
+    await appendRevocations(trx, [{ kind: 'token', tokenId: claims.jti, accountId: claims.sub, expiresAt: claims.exp * 1000 }], ctx.clock.now());
     await ctx.audit.writeInTransaction(trx, [
       {
         actor: { type: 'service_account', id: caller.account.id, credentialId: caller.credential.id },

@@ -14,7 +14,7 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-function sendOAuthError(reply: FastifyReply, error: OAuthError, status = error.status): FastifyReply {
+export function sendOAuthError(reply: FastifyReply, error: OAuthError, status = error.status): FastifyReply {
   reply.code(status).header('cache-control', 'no-store').header('pragma', 'no-cache');
   if (error.code === 'invalid_client' && error.usedBasic) reply.header('www-authenticate', 'Basic realm="tessera", charset="UTF-8"');
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));

@@ -3,6 +3,8 @@ import { escapeLike } from './accounts.js';
 import type { AuditEventRow, Database } from './tables.js';
 
 export interface AuditFilter {
+  /** Events by or on an account, or on one of its credentials. */
+  accountId?: string;
   actorId?: string;
   action?: string;
   targetId?: string;
@@ -20,6 +22,16 @@ export function queryAuditEvents(db: Kysely<Database>, filter: AuditFilter): Pro
   let query = db.selectFrom('audit_events').selectAll();
 
   if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
+  if (filter.accountId) {
+    const accountId = filter.accountId;
+    query = query.where((eb) =>
+      eb.or([
+        eb('actor_id', '=', accountId),
+        eb('target_id', '=', accountId),
+        eb('target_id', 'in', eb.selectFrom('credentials').select('id').where('account_id', '=', accountId)),
+      ]),
+    );
+  }
   if (filter.action?.endsWith('.*')) query = query.where(sql<boolean>`action like ${`${escapeLike(filter.action.slice(0, -1))}%`} escape '\\'`);
   else if (filter.action) query = query.where('action', '=', filter.action);
   if (filter.targetId) query = query.where('target_id', '=', filter.targetId);

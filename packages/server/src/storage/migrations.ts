@@ -137,6 +137,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('service_accounts_name_lower').unique().on('service_accounts').expression(sql`lower(name)`).execute();
     },
   },
+  '0003_revocation_feed': {
+    async up(db: Kysely<any>) {
+      // What resource servers that verify tokens locally must stop accepting; see storage/revocations.ts.
+      await db.schema
+        .createTable('revocations')
+        .addColumn('seq', isPostgres(db) ? 'bigint' : 'integer', (col) => col.primaryKey())
+        .addColumn('kind', 'text', (col) => col.notNull())
+        .addColumn('account_id', 'text')
+        .addColumn('credential_id', 'text')
+        .addColumn('token_id', 'text')
+        .addColumn('generation', 'integer')
+        .addColumn('effective_at', 'bigint')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

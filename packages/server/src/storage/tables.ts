@@ -109,6 +109,20 @@ export interface RevokedTokenRow {
   expires_at: number;
 }
 
+export interface RevocationRow {
+  seq: number;
+  kind: 'credential' | 'account' | 'account_deleted' | 'token';
+  account_id: string | null;
+  credential_id: string | null;
+  token_id: string | null;
+  generation: number | null;
+  /** When a credential entry takes effect: now for a revocation, the grace period's end for a rotation. */
+  effective_at: number | null;
+  created_at: number;
+  /** After this time no token the entry could match is still valid, so the entry can go. */
+  expires_at: number;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -124,5 +138,6 @@ export interface Database {
   sessions: SessionRow;
   audit_events: AuditEventRow;
   revoked_tokens: RevokedTokenRow;
+  revocations: RevocationRow;
   meta: MetaRow;
 }

@@ -10,11 +10,12 @@ import { normaliseAudience } from '../oauth/token/select-grant.js';
 import { countGrantsOnInstance, deleteInstance, findInstance, findInstanceByAudience, insertInstance, listInstances, updateInstance } from '../storage/instances.js';
 import type { InstanceRow } from '../storage/tables.js';
 import { adminActor, requireRole } from './auth.js';
-import { DisplayName, IdParams, NoQuery, SLUG_PATTERN } from './schemas.js';
+import { DisplayName, IdParams, NoQuery, SLUG_PATTERN, StringEnum } from './schemas.js';
 import { instanceView } from './views.js';
 
 const Slug = Type.String({ minLength: 2, maxLength: 63, pattern: SLUG_PATTERN });
 const Audience = Type.String({ minLength: 1, maxLength: 2000 });
+const TokenFormat = StringEnum(['jwt', 'opaque'] as const);
 const Lifetime = Type.Union([Type.Integer({ minimum: 60, maximum: MAX_TOKEN_LIFETIME_SECONDS }), Type.Null()]);
 
 const CreateInstanceBody = Type.Object(
@@ -24,6 +25,7 @@ const CreateInstanceBody = Type.Object(
     profile: Type.String({ minLength: 1, maxLength: 64 }),
     audience: Audience,
     accessTokenLifetimeSeconds: Type.Optional(Lifetime),
+    tokenFormat: Type.Optional(TokenFormat),
   },
   { additionalProperties: false },
 );
@@ -34,6 +36,7 @@ const UpdateInstanceBody = Type.Object(
     name: Type.Optional(DisplayName(200)),
     audience: Type.Optional(Audience),
     accessTokenLifetimeSeconds: Type.Optional(Lifetime),
+    tokenFormat: Type.Optional(TokenFormat),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -84,7 +87,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   app.post('/instances', { schema: { body: CreateInstanceBody } }, async (request: FastifyRequest, reply) => {
     requireRole(request, 'admin');
-    const body = request.body as { slug: string; name: string; profile: string; audience: string; accessTokenLifetimeSeconds?: number | null };
+    const body = request.body as { slug: string; name: string; profile: string; audience: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
     const profile = validateProfile(body.profile);
     const audience = validateAudience(body.audience);
 
@@ -99,6 +102,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
       profile,
       audience,
       access_token_lifetime_seconds: body.accessTokenLifetimeSeconds ?? null,
+      token_format: body.tokenFormat ?? 'jwt',
       created_at: now,
       updated_at: now,
     };
@@ -114,7 +118,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.patch('/instances/:id', { schema: { params: IdParams, body: UpdateInstanceBody } }, async (request) => {
     requireRole(request, 'admin');
     const before = await requireInstance(ctx, (request.params as { id: string }).id);
-    const body = request.body as { slug?: string; name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null };
+    const body = request.body as { slug?: string; name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
     if (body.slug !== undefined && body.slug !== before.slug) {
       throw new RequestError('validation_failed', `slug cannot change, because grants and scripts refer to "${before.slug}"; create a new instance with the new slug instead.`, 'slug');
     }
@@ -122,6 +126,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     const after: InstanceRow = { ...before, updated_at: ctx.clock.now() };
     if (body.name !== undefined) after.name = body.name;
     if (body.accessTokenLifetimeSeconds !== undefined) after.access_token_lifetime_seconds = body.accessTokenLifetimeSeconds;
+    if (body.tokenFormat !== undefined) after.token_format = body.tokenFormat;
     if (body.audience !== undefined) {
       after.audience = validateAudience(body.audience);
       await ensureAudienceFree(ctx, after.audience, before.id);

@@ -14,6 +14,7 @@ export function instanceView(row: InstanceRow) {
     profile: row.profile,
     audience: row.audience,
     accessTokenLifetimeSeconds: row.access_token_lifetime_seconds,
+    tokenFormat: row.token_format,
     createdAt: timestamp(row.created_at),
     updatedAt: timestamp(row.updated_at),
   };

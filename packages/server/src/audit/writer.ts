@@ -12,6 +12,8 @@ const AUDIT_CHAIN_LOCK = 7_310_001;
 interface Pending {
   event: AuditEventInput;
   occurredAt: number;
+  /** Rows that must commit together with the event, such as an opaque token. */
+  alongside?: (trx: Kysely<Database>) => Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -95,11 +97,11 @@ export class AuditWriter {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(trx);
   }
 
-  write(event: AuditEventInput): Promise<void> {
+  write(event: AuditEventInput, alongside?: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('The audit writer is closed; the server is shutting down.'));
 
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, occurredAt: this.clock.now(), resolve, reject });
+      this.queue.push({ event, occurredAt: this.clock.now(), alongside, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -118,7 +120,10 @@ export class AuditWriter {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.transaction((trx) => appendAuditEvents(trx, batch, this.chainKey));
+        await this.transaction(async (trx) => {
+          for (const pending of batch) await pending.alongside?.(trx);
+          await appendAuditEvents(trx, batch, this.chainKey);
+        });
         for (const pending of batch) pending.resolve();
       } catch (error) {
         this.logger.error({ err: error, events: batch.length }, 'audit write failed; the requests waiting on it fail');

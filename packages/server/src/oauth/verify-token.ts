@@ -6,6 +6,8 @@ import { findAccount, findGrant } from '../storage/accounts.js';
 import { findCredential } from '../storage/credentials.js';
 import { findInstanceByAudience } from '../storage/instances.js';
 import { isTokenRevoked } from '../storage/revoked-tokens.js';
+import { OPAQUE_TOKEN_PREFIX } from '../crypto/secrets.js';
+import { findOpaqueToken } from '../storage/opaque-tokens.js';
 import type { InstanceRow, ServiceAccountRow } from '../storage/tables.js';
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -23,10 +25,13 @@ export interface AccessTokenClaims extends JWTPayload {
 }
 
 /**
- * Checks a token's signature, type, issuer and lifetime against this server's keys. Returns
- * undefined for anything that is not a valid, unexpired Tessera access token.
+ * Checks a token's signature, type, issuer and lifetime against this server's keys, or looks
+ * up an opaque token. Returns undefined for anything that is not a valid, unexpired Tessera
+ * access token.
  */
 export async function verifySignedToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
+  if (token.startsWith(OPAQUE_TOKEN_PREFIX)) return resolveOpaqueToken(ctx, token);
+
   try {
     const { payload } = await jwtVerify(
       token,
@@ -48,6 +53,13 @@ export async function verifySignedToken(ctx: ServerContext, token: string): Prom
     if (error instanceof joseErrors.JOSEError) return undefined;
     throw error;
   }
+}
+
+/** Looks up an opaque token's claims and checks its lifetime as JWT verification would. */
+async function resolveOpaqueToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
+  const claims = (await findOpaqueToken(ctx.db, token)) as AccessTokenClaims | undefined;
+  if (!claims || claims.iss !== ctx.config.issuer) return undefined;
+  return claims.exp * 1000 > ctx.clock.now() ? claims : undefined;
 }
 
 export interface ActiveToken {

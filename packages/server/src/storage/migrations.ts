@@ -154,6 +154,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_opaque_tokens': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('instances').addColumn('token_format', 'text', (col) => col.notNull().defaultTo('jwt')).execute();
+      // Reference tokens: only a hash of the token is stored, with the claims it stands for.
+      await db.schema
+        .createTable('opaque_tokens')
+        .addColumn('token_hash', 'text', (col) => col.primaryKey())
+        .addColumn('claims', 'text', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('opaque_tokens_expires').on('opaque_tokens').column('expires_at').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -10,6 +10,8 @@ export interface InstanceRow {
   profile: string;
   audience: string;
   access_token_lifetime_seconds: number | null;
+  /** `jwt` for self-contained access tokens, `opaque` for reference tokens that need introspection. */
+  token_format: 'jwt' | 'opaque';
   created_at: number;
   updated_at: number;
 }
@@ -123,6 +125,14 @@ export interface RevocationRow {
   expires_at: number;
 }
 
+export interface OpaqueTokenRow {
+  /** SHA-256 of the token, base64url; the token itself is never stored. */
+  token_hash: string;
+  /** JSON of the claims a JWT would carry. */
+  claims: string;
+  expires_at: number;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -139,5 +149,6 @@ export interface Database {
   audit_events: AuditEventRow;
   revoked_tokens: RevokedTokenRow;
   revocations: RevocationRow;
+  opaque_tokens: OpaqueTokenRow;
   meta: MetaRow;
 }

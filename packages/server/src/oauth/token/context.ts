@@ -23,4 +23,6 @@ export interface IssuedToken {
   expiresIn: number;
   scope: string;
   jti: string;
+  /** Set for an opaque token: the claims to store with it. */
+  opaqueClaims?: Record<string, unknown>;
 }

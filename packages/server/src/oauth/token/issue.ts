@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { generateOpaqueToken } from '../../crypto/secrets.js';
 import { ACCESS_TOKEN_TYPE, CLAIMS } from '@tessera/shared';
 import type { ServerContext } from '../../context.js';
 import type { IssuedToken, TokenRequest } from './context.js';
@@ -20,9 +21,7 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
 
   const jti = randomUUID();
   const scope = scopes.join(' ');
-  const accessToken = ctx.keyRing.sign(
-    { typ: ACCESS_TOKEN_TYPE },
-    {
+  const claims = {
       iss: ctx.config.issuer,
       sub: account.id,
       aud: instance.audience,
@@ -35,8 +34,13 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
       [CLAIMS.instance]: grant.instanceSlug,
       [CLAIMS.resources]: grant.resources,
       [CLAIMS.generation]: Number(account.token_generation),
-    },
-  );
+  };
 
+  // An opaque token is a random reference that only introspection can resolve; its claims are
+  // stored (under a hash of the token) in the same commit as the audit event.
+  if (instance.token_format === 'opaque') {
+    return { accessToken: generateOpaqueToken(), expiresIn: expiresAt - issuedAt, scope, jti, opaqueClaims: claims };
+  }
+  const accessToken = ctx.keyRing.sign({ typ: ACCESS_TOKEN_TYPE }, claims);
   return { accessToken, expiresIn: expiresAt - issuedAt, scope, jti };
 }

@@ -1,4 +1,7 @@
+import type { Kysely } from 'kysely';
 import type { ServerContext } from '../../context.js';
+import { insertOpaqueToken } from '../../storage/opaque-tokens.js';
+import type { Database } from '../../storage/tables.js';
 import { loggableClientId } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
@@ -37,6 +40,8 @@ function recordUse(ctx: ServerContext, request: TokenRequest): void {
 
 function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedToken): Promise<void> {
   const { account, credential, method } = request.client!;
+  const claims = token.opaqueClaims;
+  const storeOpaqueToken = claims && ((trx: Kysely<Database>) => insertOpaqueToken(trx, token.accessToken, claims, Number(claims.exp) * 1000));
   return ctx.audit.write({
     actor: { type: 'service_account', id: account.id, credentialId: credential.id },
     action: 'token.issued',
@@ -44,8 +49,8 @@ function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedTok
     instanceId: request.instance!.id,
     source: { ip: request.sourceIp, userAgent: request.userAgent },
     outcome: 'success',
-    details: { jti: token.jti, scope: token.scope, expiresIn: token.expiresIn, authMethod: method },
-  });
+    details: { jti: token.jti, scope: token.scope, expiresIn: token.expiresIn, authMethod: method, ...(claims ? { format: 'opaque' } : {}) },
+  }, storeOpaqueToken);
 }
 
 async function auditRefused(ctx: ServerContext, request: TokenRequest, error: OAuthError): Promise<void> {

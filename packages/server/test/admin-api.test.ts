@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type HttpResult, type TestServer, createAccount, ensureInstance, requestToken, startTestServer } from './support/server.js';
+import { assertProblem } from './support/problem.js';
 
-const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CLIENT_ID = /^tsc_[0-9A-Za-z]{22}$/;
 const CLIENT_SECRET = /^tss_[0-9A-Za-z]{49}$/;
-
-/** Checks that `field` appears in `text` as a whole name, not as part of a longer word. */
-function namesField(text: string, field: string): boolean {
-  const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^A-Za-z0-9_])${escaped}($|[^A-Za-z0-9_])`).test(text);
-}
-
-/** Asserts an RFC 9457 problem response with the given status, code and field. */
-function assertProblem(result: HttpResult, status: number, code: string, field?: string): void {
-  assert.equal(result.status, status, result.text);
-  assert.equal(result.headers.get('content-type'), PROBLEM_CONTENT_TYPE);
-  assert.equal(result.body.code, code);
-  assert.equal(result.body.status, status);
-  assert.equal(result.body.type, `urn:tessera:error:${code}`);
-  assert.equal(typeof result.body.title, 'string');
-  assert.equal(typeof result.body.detail, 'string');
-  assert.equal(result.body.field, field);
-  if (field !== undefined) assert.ok(namesField(result.body.detail, field), `detail "${result.body.detail}" does not name ${field}`);
-}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -74,6 +55,7 @@ describe('admin API', () => {
         profile: 'generic',
         audience: 'https://tracker.example.com',
         accessTokenLifetimeSeconds: null,
+        tokenFormat: 'jwt',
         createdAt: iso(server.clock.now()),
         updatedAt: iso(server.clock.now()),
       });

@@ -18,7 +18,7 @@ function findTests(directory) {
   return found;
 }
 
-const roots = readdirSync('packages').map((name) => join('packages', name, 'test')).filter((path) => {
+const roots = ['packages', 'examples'].flatMap((parent) => readdirSync(parent).map((name) => join(parent, name, 'test'))).filter((path) => {
   try {
     return statSync(path).isDirectory();
   } catch {

@@ -1,3 +1,4 @@
 export * from './profiles.js';
 export * from './claims.js';
 export * from './errors.js';
+export * from './limits.js';

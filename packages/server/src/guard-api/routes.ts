@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { MAX_USAGE_EVENTS_PER_REQUEST, USAGE_FIELD_LIMITS } from '@tessera/shared';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
 import { decodeUtf8, parseStrictJson } from '../admin-api/strict-json.js';
@@ -16,7 +17,8 @@ import { latestRevocationSeq, revocationsSince } from '../storage/revocations.js
 import type { RevocationRow } from '../storage/tables.js';
 
 const FEED_PAGE = 1000;
-const MAX_USAGE_EVENTS = 500;
+const MAX_USAGE_EVENTS = MAX_USAGE_EVENTS_PER_REQUEST;
+const LIMITS = USAGE_FIELD_LIMITS;
 const USAGE_BODY_LIMIT = 512 * 1024;
 
 const UsageEvent = Type.Object(
@@ -24,10 +26,10 @@ const UsageEvent = Type.Object(
     accountId: Type.String({ minLength: 1, maxLength: 100 }),
     credentialId: Type.String({ minLength: 1, maxLength: 100 }),
     tokenId: Type.String({ minLength: 1, maxLength: 100 }),
-    method: Type.String({ minLength: 1, maxLength: 16 }),
-    route: Type.String({ minLength: 1, maxLength: 500 }),
+    method: Type.String({ minLength: 1, maxLength: LIMITS.method }),
+    route: Type.String({ minLength: 1, maxLength: LIMITS.route }),
     status: Type.Integer({ minimum: 100, maximum: 599 }),
-    resource: Type.Union([Type.Null(), Type.Object({ type: Type.String({ minLength: 1, maxLength: 64 }), id: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false })]),
+    resource: Type.Union([Type.Null(), Type.Object({ type: Type.String({ minLength: 1, maxLength: LIMITS.resourceType }), id: Type.String({ minLength: 1, maxLength: LIMITS.resourceId }) }, { additionalProperties: false })]),
     occurredAt: Type.String({ minLength: 20, maxLength: 40 }),
   },
   { additionalProperties: false },
@@ -103,7 +105,7 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   app.get('/guard/v1/revocations', { schema: { querystring: Type.Object({ since: Type.Optional(Type.String({ maxLength: 20 })) }, { additionalProperties: false }) } }, async (request, reply) => {
     const caller = await authenticateBasic(ctx, request);
     if ((await grantsOf(ctx.db, [caller.account.id])).length === 0) {
-      throw new OAuthError('access_denied', 'This client holds no grant on any instance, so it serves no tokens and cannot read the revocation feed.');
+      throw new OAuthError('access_denied', 'This client has no grant on any instance, so it serves no tokens and may not read the revocation feed.');
     }
 
     const since = (request.query as { since?: string }).since;
@@ -113,7 +115,10 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
 
     const afterSeq = since === undefined ? 0 : Number(since);
     const rows = await revocationsSince(ctx.db, afterSeq, ctx.clock.now(), FEED_PAGE);
-    const nextSeq = rows.length > 0 ? Number(rows.at(-1)!.seq) : since === undefined ? await latestRevocationSeq(ctx.db) : afterSeq;
+    // With nothing new, the cursor stays put; a first request without one starts at the newest entry.
+    let nextSeq = afterSeq;
+    if (rows.length > 0) nextSeq = Number(rows.at(-1)!.seq);
+    else if (since === undefined) nextSeq = await latestRevocationSeq(ctx.db);
     reply.header('cache-control', 'no-store');
     return { items: rows.map(feedItem), nextCursor: String(nextSeq) };
   });
@@ -124,7 +129,7 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
 
     const instance = await findInstanceByAudience(ctx.db, normaliseAudience(report.audience));
     if (!instance || !(await findGrant(ctx.db, caller.account.id, instance.id))) {
-      throw new OAuthError('access_denied', 'This client holds no grant on that audience; report usage with the service account of that instance.');
+      throw new OAuthError('access_denied', 'This client has no grant on that audience; report usage with the service account of that instance.');
     }
 
     const now = ctx.clock.now();

@@ -10,8 +10,9 @@ import type { Database, SigningKeyRow } from '../storage/tables.js';
 const REFRESH_INTERVAL_MS = 60_000;
 const RELOAD_COOLDOWN_MS = 5_000;
 
-/** Maximum access-token lifetime that any setting allows, so a retired key stays published this long. */
-export const MAX_TOKEN_LIFETIME_SECONDS = 86400;
+// A retired key stays published for the maximum token lifetime, until its last token expired.
+export { MAX_TOKEN_LIFETIME_SECONDS } from '@tessera/shared';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '@tessera/shared';
 
 export interface PublicSigningKey {
   kid: string;

@@ -1,3 +1,4 @@
+import { MAX_TOKEN_LIFETIME_SECONDS } from '@tessera/shared';
 import type { Kysely } from 'kysely';
 import type { Database, RevocationRow } from './tables.js';
 
@@ -14,7 +15,7 @@ export type RevocationEntry =
   | { kind: 'token'; tokenId: string; accountId: string; expiresAt: number };
 
 /** Tokens live at most this long, so an entry older than this matches no valid token. */
-const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const MAX_TOKEN_LIFETIME_MS = MAX_TOKEN_LIFETIME_SECONDS * 1000;
 
 export async function appendRevocations(trx: Kysely<Database>, entries: RevocationEntry[], now: number): Promise<void> {
   if (entries.length === 0) return;

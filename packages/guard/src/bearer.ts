@@ -1,0 +1,30 @@
+import { GuardError } from './errors.js';
+
+/** The b64token syntax of RFC 6750 §2.1. */
+const B64_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** A JWS in compact serialization: three base64url parts. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Maximum token length accepted, far above any Tessera token, so a huge header is not hashed or parsed. */
+const MAX_TOKEN_LENGTH = 16_384;
+
+/**
+ * Extracts the token from an `Authorization: Bearer` header value. The scheme is
+ * case-insensitive (RFC 9110 §11.1). Another scheme, or no header, counts as no token.
+ */
+export function extractBearerToken(header: string | string[] | undefined | null): string | GuardError {
+  if (Array.isArray(header)) {
+    if (header.length !== 1) return header.length === 0 ? new GuardError('missing_token') : new GuardError('malformed_token', { description: 'The request has more than one Authorization header.' });
+    header = header[0];
+  }
+  if (typeof header !== 'string') return new GuardError('missing_token');
+
+  const match = /^([A-Za-z]+)(?: +(.*))?$/.exec(header.trim());
+  if (!match || match[1].toLowerCase() !== 'bearer' || !match[2]) return new GuardError('missing_token');
+
+  const token = match[2];
+  if (token.length > MAX_TOKEN_LENGTH) return new GuardError('malformed_token', { description: 'The access token is too long.' });
+  if (!B64_TOKEN.test(token) || !COMPACT_JWS.test(token)) return new GuardError('malformed_token');
+  return token;
+}

@@ -6,6 +6,9 @@ const B64_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** A JWS in compact serialization: three base64url parts. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** A Tessera opaque token: the tso_ prefix and 43 base62 characters. */
+const OPAQUE_TOKEN = /^tso_[0-9A-Za-z]{43}$/;
+
 /** Maximum token length accepted, far above any Tessera token, so a huge header is not hashed or parsed. */
 const MAX_TOKEN_LENGTH = 16_384;
 
@@ -25,6 +28,7 @@ export function extractBearerToken(header: string | string[] | undefined | null)
 
   const token = match[2];
   if (token.length > MAX_TOKEN_LENGTH) return new GuardError('malformed_token', { description: 'The access token is too long.' });
+  if (OPAQUE_TOKEN.test(token)) return token;
   if (!B64_TOKEN.test(token) || !COMPACT_JWS.test(token)) return new GuardError('malformed_token');
   return token;
 }

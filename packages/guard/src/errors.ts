@@ -14,6 +14,7 @@ export const GUARD_ERRORS = {
   expired: { status: 401, error: 'invalid_token', description: 'The access token expired.' },
   not_yet_valid: { status: 401, error: 'invalid_token', description: 'The access token is not valid yet.' },
   revoked: { status: 401, error: 'invalid_token', description: 'The access token was revoked.' },
+  inactive: { status: 401, error: 'invalid_token', description: 'The issuer reports the access token as inactive: expired, revoked or unknown.' },
   insufficient_scope: { status: 403, error: 'insufficient_scope', description: 'The access token lacks the required scope.' },
   resource_forbidden: { status: 403, error: 'insufficient_scope', description: 'The access token does not grant access to this resource.' },
   temporarily_unavailable: {

@@ -1,3 +1,4 @@
+import { Introspector, OPAQUE_TOKEN_PREFIX } from './introspection.js';
 import { Authorizer, type ResourceReference } from './authorize.js';
 import { extractBearerToken } from './bearer.js';
 import { GuardError } from './errors.js';
@@ -34,6 +35,7 @@ export interface GuardStats {
 export class Guard {
   readonly options: ResolvedOptions;
   private readonly verifier: TokenVerifier;
+  private readonly introspector: Introspector;
   private readonly cache: TokenCache;
   private readonly revocations: RevocationList;
   private readonly authorizer: Authorizer;
@@ -49,6 +51,7 @@ export class Guard {
     const { now, cacheSize, clockToleranceSeconds, profile, logger, client } = this.options;
 
     this.verifier = new TokenVerifier(this.options);
+    this.introspector = new Introspector(this.options);
     this.cache = new TokenCache(cacheSize, now);
     this.revocations = new RevocationList(now, clockToleranceSeconds * 1000);
     this.authorizer = new Authorizer(profile, logger);
@@ -111,6 +114,13 @@ export class Guard {
 
     if (this.options.failClosed && this.feed?.isStale()) {
       return { ok: false, error: new GuardError('temporarily_unavailable', { description: 'Access tokens cannot be checked right now because the revocation feed is unreachable; retry later.' }) };
+    }
+
+    if (token.startsWith(OPAQUE_TOKEN_PREFIX)) {
+      const introspected = await this.introspector.introspect(token);
+      if (introspected instanceof GuardError) return { ok: false, error: introspected };
+      if (this.revocations.isRevoked(introspected)) return { ok: false, error: new GuardError('revoked') };
+      return { ok: true, principal: introspected };
     }
 
     const key = TokenCache.keyOf(token);

@@ -37,6 +37,12 @@ export interface GuardOptions {
     /** Maximum number of usage events waiting to be sent; past it the oldest are dropped. Default 10000. */
     maxBuffer?: number;
   };
+  /**
+   * Opaque tokens (`tso_…`, issued for instances with tokenFormat opaque) are checked by
+   * introspection with the client credentials; the answer is cached this many milliseconds.
+   * Default 5000; 0 asks the issuer on every request, so revocations apply at once.
+   */
+  introspectionCacheMs?: number;
   /** Logger for starts, stops, feed outages and failures. Default: no logging. */
   logger?: GuardLogger;
   /**
@@ -58,6 +64,7 @@ export interface ResolvedOptions {
   failClosed: boolean;
   flushIntervalMs: number;
   maxBuffer: number;
+  introspectionCacheMs: number;
   logger: GuardLogger;
   now: () => number;
 }
@@ -134,6 +141,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     failClosed,
     flushIntervalMs: requireInteger('usage.flushIntervalMs', options.usage?.flushIntervalMs, 2000, 10),
     maxBuffer: requireInteger('usage.maxBuffer', options.usage?.maxBuffer, 10_000, 1),
+    introspectionCacheMs: requireInteger('introspectionCacheMs', options.introspectionCacheMs, 5000, 0),
     logger: options.logger ?? silentLogger,
     now,
   };

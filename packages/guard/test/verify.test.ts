@@ -329,7 +329,7 @@ describe('guard token verification against a real Tessera', () => {
     }
   });
 
-  it('rejects an opaque token as malformed', async () => {
+  it('needs client credentials for opaque tokens', async () => {
     const created = await server.admin.post('/instances', { slug: 'vault', name: 'Vault', profile: 'generic', audience: 'https://vault.example.com', tokenFormat: 'opaque' });
     assert.equal(created.status, 201);
     const account = await createAccount(server, { name: 'vault-reader', access: [{ instance: 'vault', scopes: ['READ'] }] });
@@ -338,6 +338,7 @@ describe('guard token verification against a real Tessera', () => {
 
     const error = await rejectionOf(guard, bearer(issued.body.access_token));
     assert.equal(error.code, 'malformed_token');
+    assert.match(error.description, /clientId and clientSecret/);
   });
 
   it('never puts a token into an error or a log line', async () => {

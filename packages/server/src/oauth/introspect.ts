@@ -41,6 +41,7 @@ export async function introspect(
     credential_id: c.credential_id,
     instance: c.instance,
     resources: c.resources,
+    generation: c.generation ?? 0,
   };
 }
 

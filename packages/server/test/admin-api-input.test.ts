@@ -131,6 +131,14 @@ describe('admin API input strictness', () => {
     assert.equal(unknown.status, 400);
   });
 
+  it('explains the action prefix form', async () => {
+    const result = await server.admin.get('/audit-events?action=cred*');
+
+    assert.equal(result.status, 400);
+    assert.equal(result.body.field, 'action');
+    assert.match(result.body.detail, /credential\.\*/);
+  });
+
   it('explains that a slug cannot change', async () => {
     const result = await server.admin.patch('/instances/jira', { slug: 'jira2' });
 

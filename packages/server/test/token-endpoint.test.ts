@@ -311,6 +311,9 @@ describe('token endpoint throttling', () => {
     assert.equal(throttled.status, 429);
     assert.equal(throttled.body.error, 'slow_down');
     assert.equal(throttled.headers.get('retry-after'), '60');
+    const [throttledEvent] = (await server.admin.get('/audit-events?action=token.refused&limit=1')).body.items;
+    assert.equal(throttledEvent.reason, 'throttled');
+    assert.equal(throttledEvent.actor.id, account.id);
 
     server.clock.advance(61_000);
     const recovered = await requestToken(server, account);

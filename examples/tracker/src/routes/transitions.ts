@@ -35,6 +35,7 @@ export function registerTransitionRoutes(app: FastifyInstance, context: RouteCon
 
     const requested = body.transition as { id?: unknown } | undefined;
     const id = typeof requested === 'object' && requested !== null ? requested.id : undefined;
+    if (id === undefined || id === null || id === '') throw JiraError.badRequest('The transition id is missing; send {"transition": {"id": "..."}} with an id from GET .../transitions.');
     const transition = TRANSITIONS.find((candidate) => candidate.id === String(id) && candidate.to !== issue.status);
     if (!transition) throw JiraError.badRequest(`Transition id '${String(id).slice(0, 50)}' is not valid for this issue.`);
 

@@ -80,6 +80,9 @@ async function resolveNames(ctx: ServerContext, query: AuditParameters): Promise
 
 /** Turns the query parameters into a filter, checking the time range. */
 function auditFilter(query: AuditParameters): Omit<AuditFilter, 'limit'> {
+  if (query.action?.includes('*') && !/^[a-z_]+\.\*$/.test(query.action)) {
+    throw new RequestError('validation_failed', `action "${query.action.slice(0, 100)}" is not a valid filter; give an exact action such as credential.revoked, or a prefix followed by .* such as credential.*.`, 'action');
+  }
   const from = parseTime(query.from, 'from');
   const to = parseTime(query.to, 'to');
   if (from !== undefined && to !== undefined && from >= to) {

@@ -99,6 +99,8 @@ export async function authenticateClient(ctx: ServerContext, credentials: Client
   if (retryAfter > 0) {
     const error = new OAuthError('slow_down', `Too many failed client authentications; retry after ${retryAfter} seconds.`, 'throttled');
     error.retryAfter = retryAfter;
+    // Attribute the refusal to the account, so that its activity shows why its jobs get no tokens.
+    error.accountId = (await findAccountByClientId(ctx.db, credentials.clientId))?.id;
     throw error;
   }
 

@@ -89,6 +89,7 @@ export interface Instance {
   profile: string;
   audience: string;
   accessTokenLifetimeSeconds: number | null;
+  tokenFormat: 'jwt' | 'opaque';
   createdAt: string;
   updatedAt: string;
 }

@@ -21,6 +21,7 @@ function InstanceEditor({ existing, profiles }: { existing?: Instance; profiles:
   const [profile, setProfile] = useState(existing?.profile ?? profiles[0]?.name ?? '');
   const [audience, setAudience] = useState(existing?.audience ?? '');
   const [lifetime, setLifetime] = useState(existing?.accessTokenLifetimeSeconds ? String(existing.accessTokenLifetimeSeconds) : '');
+  const [tokenFormat, setTokenFormat] = useState<string>(existing?.tokenFormat ?? 'jwt');
   const [busy, setBusy] = useState(false);
 
   const form = useFormState(
@@ -31,7 +32,7 @@ function InstanceEditor({ existing, profiles }: { existing?: Instance; profiles:
       audience: checkAudience(audience),
       accessTokenLifetimeSeconds: checkOptionalInteger(lifetime, MIN_LIFETIME, MAX_LIFETIME, 'seconds'),
     },
-    ['slug', 'name', 'profile', 'audience', 'accessTokenLifetimeSeconds'],
+    ['slug', 'name', 'profile', 'audience', 'accessTokenLifetimeSeconds', 'tokenFormat'],
   );
   const edit = (setter: (value: string) => void, key: string) => (value: string) => {
     setter(value);
@@ -44,9 +45,9 @@ function InstanceEditor({ existing, profiles }: { existing?: Instance; profiles:
     const accessTokenLifetimeSeconds = lifetime.trim() === '' ? null : Number(lifetime);
     try {
       if (existing) {
-        await api.patch<Instance>(`/instances/${encodeURIComponent(existing.id)}`, { name, audience, accessTokenLifetimeSeconds });
+        await api.patch<Instance>(`/instances/${encodeURIComponent(existing.id)}`, { name, audience, accessTokenLifetimeSeconds, tokenFormat });
       } else {
-        await api.post<Instance>('/instances', { slug, name, profile, audience, ...(accessTokenLifetimeSeconds === null ? {} : { accessTokenLifetimeSeconds }) });
+        await api.post<Instance>('/instances', { slug, name, profile, audience, tokenFormat, ...(accessTokenLifetimeSeconds === null ? {} : { accessTokenLifetimeSeconds }) });
       }
       navigate('/instances');
       setFlash('/instances', existing ? `Saved the instance ${name}.` : `Added the instance ${name}.`);
@@ -97,6 +98,18 @@ function InstanceEditor({ existing, profiles }: { existing?: Instance; profiles:
         onChange={edit(setLifetime, 'accessTokenLifetimeSeconds')}
         error={form.errorFor('accessTokenLifetimeSeconds')}
         hint={`Optional, ${MIN_LIFETIME} to ${MAX_LIFETIME}. Leave empty for the server default.`}
+      />
+      <SelectField
+        id="instance-token-format"
+        label="Token format"
+        value={tokenFormat}
+        onChange={edit(setTokenFormat, 'tokenFormat')}
+        error={form.errorFor('tokenFormat')}
+        options={[
+          { value: 'jwt', label: 'JWT, verified by the product with the public keys' },
+          { value: 'opaque', label: 'Opaque, checked by the product through introspection' },
+        ]}
+        hint="Opaque tokens reveal nothing and stop working as soon as they are revoked, but every check asks Tessera. A change applies to new tokens."
       />
       {form.formProblem ? <Notice kind="error">{form.formProblem.detail}</Notice> : null}
       <div className="button-row">

@@ -55,6 +55,7 @@ export function InstancesList() {
                 <th scope="col">Profile</th>
                 <th scope="col">Audience</th>
                 <th scope="col">Token lifetime</th>
+                <th scope="col">Token format</th>
                 <th scope="col">Created</th>
                 {canEdit ? <th scope="col">Actions</th> : null}
               </tr>
@@ -69,6 +70,7 @@ export function InstancesList() {
                   <td>{instance.profile}</td>
                   <td className="break">{instance.audience}</td>
                   <td>{instance.accessTokenLifetimeSeconds ? `${instance.accessTokenLifetimeSeconds} s` : <span className="muted">Server default</span>}</td>
+                  <td>{instance.tokenFormat === 'opaque' ? 'Opaque' : 'JWT'}</td>
                   <td>
                     <Time value={instance.createdAt} format="date" />
                   </td>

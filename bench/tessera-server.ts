@@ -1,7 +1,8 @@
 /**
  * Starts a Tessera server for a benchmark and prints `{"url": "http://127.0.0.1:PORT"}` as
- * the first line on stdout. The server uses a fresh SQLite file in a temporary folder, binds
- * 127.0.0.1 on a free port and logs nothing.
+ * the first line on stdout. The server binds 127.0.0.1 on a free port and logs nothing. It
+ * uses the PostgreSQL database that TESSERA_BENCH_DATABASE_URL names, which the parent creates
+ * empty and drops, or else a fresh SQLite file in a temporary folder.
  *
  * The admin password comes from TESSERA_ADMIN_PASSWORD, which the parent sets. The process
  * stops, closes the server and removes the folder on SIGTERM or SIGINT, when its stdin closes
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../packages/server/src/config.js';
 import { createTessera } from '../packages/server/src/server.js';
+import { isPostgresUrl } from '../packages/server/src/storage/database.js';
 
 const MAX_LIFETIME_MS = 15 * 60 * 1000;
 
@@ -23,10 +25,17 @@ if (!adminPassword) {
   process.exit(2);
 }
 
+const postgresUrl = process.env.TESSERA_BENCH_DATABASE_URL || undefined;
+if (postgresUrl !== undefined && !isPostgresUrl(postgresUrl)) {
+  console.error(`TESSERA_BENCH_DATABASE_URL must be a postgres:// URL or empty for SQLite; got "${postgresUrl}".`);
+  process.exit(2);
+}
+
 const directory = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const config = loadConfig(
   {
-    databaseUrl: join(directory, 'tessera.db'),
+    databaseUrl: postgresUrl ?? join(directory, 'tessera.db'),
+    dataDirectory: directory,
     host: '127.0.0.1',
     port: 0,
     adminPassword,

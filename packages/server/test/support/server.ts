@@ -163,8 +163,9 @@ export async function startTestServer(options: { config?: Partial<TesseraConfig>
   try {
     tessera = await createTessera({ config, clock, logger });
   } catch (error) {
-    // A database created for this start alone would otherwise be left behind.
+    // A database and folder created for this start alone would otherwise be left behind.
     if (!options.directory && TEST_DIALECT === 'postgres') await dropPostgresDatabase(databaseUrl);
+    if (!options.directory) rmSync(directory, { recursive: true, force: true });
     throw error;
   }
   const address = await tessera.listen();

@@ -79,6 +79,22 @@ describe('guard endpoints', () => {
     assert.equal(entry.effectiveAt, new Date(server.clock.now() + 600_000).toISOString());
   });
 
+  it('shows each product only its own accounts', async () => {
+    await ensureInstance(server, 'wiki', 'confluence', 'https://wiki.example.com');
+    const wikiProduct = await createAccount(server, { name: 'wiki-itself', access: [{ instance: 'wiki', scopes: ['READ'] }] });
+    const wikiUser = await createAccount(server, { name: 'wiki-user', access: [{ instance: 'wiki', scopes: ['READ'] }] });
+    const start = (await feed()).body.nextCursor;
+    await server.admin.delete(`/service-accounts/${wikiUser.id}/credentials/${wikiUser.credentialId}`);
+    await server.admin.patch(`/service-accounts/${account.id}`, { access: [{ instance: 'jira', scopes: ['READ'], resources: { project: ['OPS'] } }] });
+
+    const forJira = await feed(start);
+    const forWiki = await feed(start, wikiProduct);
+
+    assert.deepEqual(forJira.body.items.map((item: any) => item.accountId), [account.id]);
+    assert.deepEqual(forWiki.body.items.map((item: any) => item.accountId), [wikiUser.id]);
+    assert.equal(forJira.body.nextCursor, forWiki.body.nextCursor);
+  });
+
   it('drops entries older than a day', async () => {
     server.clock.advance(25 * 60 * 60 * 1000);
     await server.admin.signIn();

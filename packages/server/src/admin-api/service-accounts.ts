@@ -235,11 +235,12 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     try {
       return await ctx.audit.transaction(async (trx) => {
         const beforeView = await loadAccountView(ctx, trx, before);
-        await updateAccount(trx, after);
-        if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
+        // Announced before the grants change, so that the entry reaches the instances the account loses.
         if (after.token_generation !== Number(before.token_generation)) {
           await appendRevocations(trx, [{ kind: 'account', accountId: after.id, generation: after.token_generation }], after.updated_at);
         }
+        await updateAccount(trx, after);
+        if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
         const afterView = await loadAccountView(ctx, trx, after);
 
         let action = 'account.updated';
@@ -261,8 +262,8 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
 
     await ctx.audit.transaction(async (trx) => {
       const beforeView = await loadAccountView(ctx, trx, account);
-      await deleteAccount(trx, account.id);
       await appendRevocations(trx, [{ kind: 'account_deleted', accountId: account.id }], ctx.clock.now());
+      await deleteAccount(trx, account.id);
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'account.deleted', target: { type: 'service_account', id: account.id }, source: sourceOf(request), outcome: 'success', details: { before: beforeView } },
       ]);

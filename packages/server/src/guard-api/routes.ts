@@ -104,7 +104,8 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
 
   app.get('/guard/v1/revocations', { schema: { querystring: Type.Object({ since: Type.Optional(Type.String({ maxLength: 20 })) }, { additionalProperties: false }) } }, async (request, reply) => {
     const caller = await authenticateBasic(ctx, request);
-    if ((await grantsOf(ctx.db, [caller.account.id])).length === 0) {
+    const callerInstances = new Set((await grantsOf(ctx.db, [caller.account.id])).map((grant) => grant.instance_id));
+    if (callerInstances.size === 0) {
       throw new OAuthError('access_denied', 'This client has no grant on any instance, so it serves no tokens and may not read the revocation feed.');
     }
 
@@ -119,8 +120,11 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     let nextSeq = afterSeq;
     if (rows.length > 0) nextSeq = Number(rows.at(-1)!.seq);
     else if (since === undefined) nextSeq = await latestRevocationSeq(ctx.db);
+    // Each product sees only entries about accounts with grants on its own instances; the
+    // cursor still moves past the rest.
+    const visible = rows.filter((row) => row.instance_ids === null || (JSON.parse(row.instance_ids) as string[]).some((id) => callerInstances.has(id)));
     reply.header('cache-control', 'no-store');
-    return { items: rows.map(feedItem), nextCursor: String(nextSeq) };
+    return { items: visible.map(feedItem), nextCursor: String(nextSeq) };
   });
 
   app.post('/guard/v1/usage', { schema: { body: UsageBody } }, async (request, reply) => {

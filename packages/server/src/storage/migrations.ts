@@ -167,6 +167,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('opaque_tokens_expires').on('opaque_tokens').column('expires_at').execute();
     },
   },
+  '0005_revocation_instances': {
+    async up(db: Kysely<any>) {
+      // JSON array of the instances the account had grants on, so the feed shows each product only its own accounts.
+      await db.schema.alterTable('revocations').addColumn('instance_ids', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

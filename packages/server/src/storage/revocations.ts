@@ -4,6 +4,8 @@ import type { Database, RevocationRow } from './tables.js';
 
 /**
  * The revocation feed: what resource servers that verify tokens locally must stop accepting.
+ * Call appendRevocations before the change removes grants, since each entry records the
+ * instances the account has grants on, and the feed shows an entry only to those instances.
  * Entries are appended inside the transaction of the change they describe, which holds the
  * audit chain's lock, so sequence numbers are assigned and committed in one order and a
  * reader that pages by sequence number never skips an entry.
@@ -23,6 +25,10 @@ export async function appendRevocations(trx: Kysely<Database>, entries: Revocati
   const tail = await trx.selectFrom('revocations').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
   let seq = tail ? Number(tail.seq) : 0;
 
+  const accountIds = [...new Set(entries.map((entry) => entry.accountId))];
+  const grants = await trx.selectFrom('grants').select(['account_id', 'instance_id']).where('account_id', 'in', accountIds).execute();
+  const instancesOf = (accountId: string) => JSON.stringify(grants.filter((grant) => grant.account_id === accountId).map((grant) => grant.instance_id));
+
   const rows: RevocationRow[] = entries.map((entry) => {
     seq += 1;
     const effectiveAt = entry.kind === 'credential' ? entry.effectiveAt : now;
@@ -36,12 +42,13 @@ export async function appendRevocations(trx: Kysely<Database>, entries: Revocati
       effective_at: entry.kind === 'credential' ? entry.effectiveAt : null,
       created_at: now,
       expires_at: entry.kind === 'token' ? entry.expiresAt : Math.max(now, effectiveAt) + MAX_TOKEN_LIFETIME_MS,
+      instance_ids: instancesOf(entry.accountId),
     };
   });
   await trx.insertInto('revocations').values(rows).execute();
 }
 
-/** Entries after a sequence number that can still match a valid token, oldest first. */
+/** Entries after a sequence number that can still match a valid token, oldest first, for any instance. */
 export function revocationsSince(db: Kysely<Database>, afterSeq: number, now: number, limit: number): Promise<RevocationRow[]> {
   return db.selectFrom('revocations').selectAll().where('seq', '>', afterSeq).where('expires_at', '>', now).orderBy('seq').limit(limit).execute();
 }

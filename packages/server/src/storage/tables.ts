@@ -123,6 +123,8 @@ export interface RevocationRow {
   created_at: number;
   /** After this time no token the entry could match is still valid, so the entry can go. */
   expires_at: number;
+  /** JSON array of the instances the account had grants on when the entry was written. */
+  instance_ids: string | null;
 }
 
 export interface OpaqueTokenRow {

@@ -56,6 +56,11 @@ function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
   });
   // Without a listener, an idle connection that the server drops would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // pg-pool removes its listener while a connection is checked out, so a connection that the
+  // server drops in the middle of a request would emit 'error' with no listener and crash the
+  // process. The request itself still fails with a connection error (503), and pg-pool
+  // discards the broken connection when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {

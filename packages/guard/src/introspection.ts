@@ -12,7 +12,7 @@ const MAX_CACHED = 10_000;
 
 /**
  * Checks opaque tokens with RFC 7662 introspection at the issuer, authenticated with guard's
- * client credentials. Answers, active or not, are cached for `introspectionCacheMs`, so a
+ * client credentials. Responses, active or not, are cached for `introspectionCacheMs`, so a
  * revocation reaches guard within that time.
  */
 export class Introspector {
@@ -57,7 +57,7 @@ export class Introspector {
     if (body.aud !== this.options.audience) return new GuardError('wrong_audience');
 
     const principal = principalFromClaims(body, this.options.audience);
-    if ('invalidClaim' in principal) return new GuardError('malformed_token', { description: `The introspection answer has an invalid ${principal.invalidClaim} claim.` });
+    if ('invalidClaim' in principal) return new GuardError('malformed_token', { description: `The introspection response has an invalid ${principal.invalidClaim} claim.` });
     return principal;
   }
 

@@ -39,7 +39,7 @@ export interface GuardOptions {
   };
   /**
    * Opaque tokens (`tso_…`, issued for instances with tokenFormat opaque) are checked by
-   * introspection with the client credentials; the answer is cached this many milliseconds.
+   * introspection with the client credentials; the response is cached this many milliseconds.
    * Default 5000; 0 asks the issuer on every request, so revocations apply at once.
    */
   introspectionCacheMs?: number;

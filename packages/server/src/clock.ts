@@ -21,3 +21,5 @@ export class ManualClock implements Clock {
     this.current = milliseconds;
   }
 }
+
+export const DAY_MS = 24 * 60 * 60 * 1000;

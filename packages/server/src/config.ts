@@ -27,7 +27,7 @@ export interface TesseraConfig {
   databasePoolSize: number;
   /** How long to wait for a PostgreSQL connection before a request fails with 503, in milliseconds. */
   databaseConnectTimeoutMs: number;
-  /** Longest a PostgreSQL statement may run before it is cancelled, in milliseconds. */
+  /** Maximum time a PostgreSQL statement may run before it is cancelled, in milliseconds. */
   databaseStatementTimeoutMs: number;
 }
 

@@ -9,8 +9,8 @@ import { credentialsOf, credentialsOfMany, insertCredential } from '../storage/c
 import { listInstances } from '../storage/instances.js';
 import type { CredentialRow, Database, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
 import { accountView } from './views.js';
+import { DAY_MS } from '../clock.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_CREDENTIAL_DAYS = 365;
 
 export async function instanceIndex(db: Kysely<Database>): Promise<Map<string, InstanceRow>> {

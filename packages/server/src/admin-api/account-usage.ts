@@ -5,8 +5,8 @@ import type { ServerContext } from '../context.js';
 import { countTokenRequestsPerDay } from '../storage/audit.js';
 import { requireAccount } from './account-store.js';
 import { IdParams } from './schemas.js';
+import { DAY_MS } from '../clock.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const UsageQuery = Type.Object({ days: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }, { additionalProperties: false });
 
 /** Token requests of one account per UTC day, from the audit log, for the panel's activity chart. */

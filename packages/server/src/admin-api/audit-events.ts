@@ -95,7 +95,9 @@ const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'actorName', 'c
 
 /** Quotes a CSV cell, and defuses values that a spreadsheet would run as a formula. */
 function csvCell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  let text = '';
+  if (typeof value === 'string') text = value;
+  else if (value !== null && value !== undefined) text = JSON.stringify(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -10,8 +10,8 @@ import { createCredential, requireAccount } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
 import { CredentialRequestSchema, IdParams, NoQuery } from './schemas.js';
 import { credentialStatus, credentialView, timestamp } from './views.js';
+import { DAY_MS } from '../clock.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
 export const MAX_GRACE_SECONDS = 7 * 24 * 60 * 60;
 

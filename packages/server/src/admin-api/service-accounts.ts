@@ -15,6 +15,7 @@ import { adminActor, requireRole } from './auth.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { AccessSchema, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
 import { timestamp } from './views.js';
+import { DAY_MS } from '../clock.js';
 
 const Status = StringEnum(['active', 'disabled'] as const);
 
@@ -68,7 +69,6 @@ interface ListParameters {
   cursor?: string;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 function parseDays(raw: string | undefined, field: string): number | undefined {
   if (raw === undefined) return undefined;

@@ -26,7 +26,7 @@ export function credentialStatus(row: CredentialRow, now: number): 'active' | 'e
   return 'active';
 }
 
-/** A credential without its secret, which is shown only once, when it is created. */
+/** Builds the API view of a credential, without its secret, which is shown only when it is created. */
 export function credentialView(ctx: ServerContext, row: CredentialRow) {
   const pending = ctx.lastUsed.pendingForCredential(row.id);
   const usedAt = Math.max(Number(row.last_used_at ?? 0), pending?.at ?? 0);

@@ -6,7 +6,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 /**
  * Hash of one event: HMAC-SHA-256, keyed from the master key, over the previous event's hash
  * and every stored field. Changing, removing or reordering an event breaks every hash after
- * it, and without the master key nobody can compute valid hashes for forged events.
+ * it, and forged events need the master key to get valid hashes.
  */
 export function hashEvent(row: Omit<AuditEventRow, 'hash'>, key: Buffer): string {
   const fields = [

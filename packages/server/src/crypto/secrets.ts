@@ -53,12 +53,12 @@ export function hasValidSecretChecksum(secret: string): boolean {
 
 export const OPAQUE_TOKEN_PREFIX = 'tso_';
 
-/** An opaque access token: 256 random bits in base62 behind a prefix, meaningless without introspection. */
+/** Generates an opaque access token: 256 random bits in base62 behind a prefix, meaningless without introspection. */
 export function generateOpaqueToken(): string {
   return `${OPAQUE_TOKEN_PREFIX}${toBase62(BigInt(`0x${randomBytes(32).toString('hex')}`), RANDOM_LENGTH)}`;
 }
 
-/** A client id: not secret, but random so that it reveals nothing about the account. */
+/** Generates a client id. It is not secret, but random, so that it reveals nothing about the account. */
 export function generateClientId(): string {
   return `${CLIENT_ID_PREFIX}${toBase62(BigInt(`0x${randomBytes(16).toString('hex')}`), 22)}`;
 }

@@ -120,8 +120,8 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     let nextSeq = afterSeq;
     if (rows.length > 0) nextSeq = Number(rows.at(-1)!.seq);
     else if (since === undefined) nextSeq = await latestRevocationSeq(ctx.db);
-    // Each product sees only entries about accounts with grants on its own instances; the
-    // cursor still moves past the rest.
+    // A product receives only entries about accounts with grants on its own instances, and
+    // its cursor still moves past the rest.
     const visible = rows.filter((row) => row.instance_ids === null || (JSON.parse(row.instance_ids) as string[]).some((id) => callerInstances.has(id)));
     reply.header('cache-control', 'no-store');
     return { items: visible.map(feedItem), nextCursor: String(nextSeq) };
@@ -139,9 +139,17 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     const now = ctx.clock.now();
     const events: AuditEventInput[] = [];
     let rejected = 0;
+
+    // A report usually names a few accounts many times, so each account's grant is read once.
+    const granted = new Map<string, boolean>();
+    const hasGrant = async (accountId: string) => {
+      if (!granted.has(accountId)) granted.set(accountId, (await findGrant(ctx.db, accountId, instance.id)) !== undefined);
+      return granted.get(accountId) === true;
+    };
+
     for (const event of report.events) {
       const occurredAt = Date.parse(event.occurredAt);
-      if (Number.isNaN(occurredAt) || !(await findGrant(ctx.db, event.accountId, instance.id))) {
+      if (Number.isNaN(occurredAt) || !(await hasGrant(event.accountId))) {
         rejected += 1;
         continue;
       }

@@ -95,7 +95,7 @@ export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<S
   return query.orderBy(sql`${column} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
 }
 
-/** The value of the sort key for an account, as a cursor stores it. */
+/** Returns an account's sort-key value, as a cursor stores it. */
 export function sortValueOf(row: ServiceAccountRow, sort: AccountSort): string | number {
   const key = sort.replace('-', '');
   if (key === 'name') return row.name;

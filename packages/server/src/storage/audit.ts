@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { escapeLike } from './accounts.js';
 import type { AuditEventRow, Database } from './tables.js';
+import { DAY_MS } from '../clock.js';
 
 export interface AuditFilter {
   /** Events by or on an account, or on one of its credentials. */
@@ -48,7 +49,6 @@ export function findAuditEvent(db: Kysely<Database>, seq: number): Promise<Audit
   return db.selectFrom('audit_events').selectAll().where('seq', '=', seq).executeTakeFirst();
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Counts an account's token requests per UTC day (days since the epoch) and action since a time. */
 export async function countTokenRequestsPerDay(db: Kysely<Database>, accountId: string, since: number) {

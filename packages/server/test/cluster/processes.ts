@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
 
-/** A loopback port that was free a moment ago. */
+/** Returns a loopback port that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -33,7 +33,7 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `tessera serve` as a child process on 127.0.0.1 and waits until it answers /readyz. */
+/** Starts `tessera serve` as a child process on 127.0.0.1 and waits until /readyz returns 200. */
 export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'serve'], {

@@ -69,6 +69,6 @@ async function auditRefused(ctx: ServerContext, request: TokenRequest, error: OA
     });
   } catch (auditError) {
     // The client gets its OAuth error either way; a lost refusal event is logged instead.
-    ctx.logger.error({ err: auditError, reason: error.reason }, 'writing the audit event for a refused token request failed');
+    ctx.logger.error({ err: auditError, reason: error.reason }, 'writing the audit event of a rejected token request failed');
   }
 }

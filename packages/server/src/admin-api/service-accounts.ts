@@ -176,6 +176,13 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       last_used_at: null,
       last_used_ip: null,
       token_generation: 0,
+      purpose: '',
+      contacts: '[]',
+      review_at: null,
+      ip_allowlist: null,
+      rate_limit: null,
+      dpop_bound: 0,
+      dormant_since: null,
     };
 
     try {

@@ -173,6 +173,36 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('revocations').addColumn('instance_ids', 'text').execute();
     },
   },
+  '0006_policies_and_account_guardrails': {
+    async up(db: Kysely<any>) {
+      // One row: the organisation's policy document as JSON, validated by accounts/policy.ts.
+      await db.schema
+        .createTable('policies')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('document', 'text', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_by', 'text')
+        .execute();
+
+      // Who answers for the account and how to reach them, and the account's own guardrails.
+      // SQLite adds one column per statement, so each is its own ALTER TABLE.
+      const columns: Array<[string, 'text' | 'bigint' | 'integer', string | number | null]> = [
+        ['purpose', 'text', ''],
+        ['contacts', 'text', '[]'],
+        ['review_at', 'bigint', null],
+        ['ip_allowlist', 'text', null],
+        ['rate_limit', 'text', null],
+        ['dpop_bound', 'integer', 0],
+        ['dormant_since', 'bigint', null],
+      ];
+      for (const [name, type, fallback] of columns) {
+        await db.schema
+          .alterTable('service_accounts')
+          .addColumn(name, type, (col) => (fallback === null ? col : col.notNull().defaultTo(fallback)))
+          .execute();
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -29,6 +29,20 @@ export interface ServiceAccountRow {
   last_used_ip: string | null;
   /** Tokens issued under an older generation are inactive; see migration 0002. */
   token_generation: number;
+  /** Why the account exists, in the owner's words. */
+  purpose: string;
+  /** JSON array of contacts told about expiry and dormancy: `{type: "email", address}` or `{type: "webhook", url}`. */
+  contacts: string;
+  /** When the owner should next review the account, or null. */
+  review_at: number | null;
+  /** JSON array of CIDR blocks that may request tokens, or null to use the policy's default. */
+  ip_allowlist: string | null;
+  /** JSON `{perMinute, perDay, mode}` with mode `enforce` or `log_only`, or null for no limit. */
+  rate_limit: string | null;
+  /** 1 when every token of the account must be bound to a DPoP key (RFC 9449), else 0. */
+  dpop_bound: number;
+  /** When the dormant-account job found the account unused for the policy's period, or null. */
+  dormant_since: number | null;
 }
 
 export interface GrantRow {
@@ -135,6 +149,16 @@ export interface OpaqueTokenRow {
   expires_at: number;
 }
 
+export interface PolicyRow {
+  /** Always "organisation": the table holds one row. */
+  id: string;
+  /** JSON policy document; see accounts/policy.ts for its fields and defaults. */
+  document: string;
+  updated_at: number;
+  /** The admin who last changed it, or null for the defaults. */
+  updated_by: string | null;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -153,4 +177,5 @@ export interface Database {
   revocations: RevocationRow;
   opaque_tokens: OpaqueTokenRow;
   meta: MetaRow;
+  policies: PolicyRow;
 }

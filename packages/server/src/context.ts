@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { PolicyStore } from './accounts/policy-store.js';
 import type { Logger } from 'pino';
 import type { AuditWriter } from './audit/writer.js';
 import type { Clock } from './clock.js';
@@ -19,6 +20,7 @@ export interface ServerContext {
   keyRing: KeyRing;
   audit: AuditWriter;
   lastUsed: LastUsedTracker;
+  policies: PolicyStore;
   throttles: {
     /** Failed client authentications per client id and source address. */
     clientAndAddress: FailureThrottle;

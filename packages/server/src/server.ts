@@ -3,6 +3,7 @@ import { hash } from '@node-rs/argon2';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { PolicyStore } from './accounts/policy-store.js';
 import { buildApp } from './app.js';
 import { AuditWriter } from './audit/writer.js';
 import { type Clock, systemClock } from './clock.js';
@@ -121,6 +122,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       keyRing,
       audit,
       lastUsed: new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs),
+      policies: new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds),
       throttles: {
         clientAndAddress: new FailureThrottle(clock, 10, 60_000),
         address: new FailureThrottle(clock, 100, 60_000),

@@ -9,6 +9,19 @@ import { oauthRoutes } from './oauth/routes.js';
 import { registerPanel } from './web/static-files.js';
 
 /**
+ * Reads the client address from another header (such as X-Real-IP) by putting its value where
+ * Fastify's proxy handling looks. A client's own X-Forwarded-For is dropped, so that only the
+ * configured header, set by the proxy, can name the client.
+ */
+function useClientIpHeader(app: FastifyInstance, header: string): void {
+  app.addHook('onRequest', async (request) => {
+    const value = request.raw.headers[header];
+    delete request.raw.headers['x-forwarded-for'];
+    if (typeof value === 'string') request.raw.headers['x-forwarded-for'] = value;
+  });
+}
+
+/**
  * Builds the HTTP application. Schema validation is strict: unknown fields are rejected
  * rather than stripped, and no value is coerced to another type.
  */
@@ -17,10 +30,12 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Nothing is logged per request at the default level; failures log where they are handled.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    // proxy-addr walks X-Forwarded-For from the right and stops at the first address that is not a trusted proxy.
+    trustProxy: ctx.config.trustedProxies.length > 0 ? ctx.config.trustedProxies : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
 
+  if (ctx.config.trustedProxies.length > 0 && ctx.config.clientIpHeader !== 'x-forwarded-for') useClientIpHeader(app, ctx.config.clientIpHeader);
   await registerOpenApi(app, ctx.config.issuer);
   await app.register(async (scope) => oauthRoutes(scope, ctx));
   await app.register(async (scope) => guardRoutes(scope, ctx));

@@ -1,3 +1,5 @@
+import { parseAllowlist } from './accounts/ip-allowlist.js';
+
 /**
  * Server configuration from command-line flags and TESSERA_* environment variables.
  * Flags win over the environment, and the environment wins over the defaults.
@@ -29,6 +31,10 @@ export interface TesseraConfig {
   databaseConnectTimeoutMs: number;
   /** Maximum time a PostgreSQL statement may run before it is cancelled, in milliseconds. */
   databaseStatementTimeoutMs: number;
+  /** CIDR blocks of reverse proxies whose client-address header is believed; empty trusts none. */
+  trustedProxies: string[];
+  /** Lower-case name of the header in which trusted proxies pass the client's address. */
+  clientIpHeader: string;
 }
 
 export const DEFAULTS = {
@@ -42,6 +48,7 @@ export const DEFAULTS = {
   databasePoolSize: 10,
   databaseConnectTimeoutMs: 5000,
   databaseStatementTimeoutMs: 10_000,
+  clientIpHeader: 'x-forwarded-for',
 } as const;
 
 export type ConfigOverrides = Partial<TesseraConfig>;
@@ -129,7 +136,26 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
       100,
       600_000,
     ),
+    trustedProxies: parseTrustedProxies(flags.trustedProxies ?? env.TESSERA_TRUSTED_PROXIES),
+    clientIpHeader: parseHeaderName(flags.clientIpHeader ?? env.TESSERA_CLIENT_IP_HEADER ?? DEFAULTS.clientIpHeader),
   };
+}
+
+function parseTrustedProxies(raw: string | string[] | undefined): string[] {
+  if (raw === undefined || raw === '') return [];
+  const entries = Array.isArray(raw) ? raw : raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  try {
+    return parseAllowlist(entries, 'TESSERA_TRUSTED_PROXIES');
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} Separate several blocks with commas.`);
+  }
+}
+
+function parseHeaderName(raw: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(raw)) {
+    throw new ConfigError(`TESSERA_CLIENT_IP_HEADER must be an HTTP header name such as X-Forwarded-For or X-Real-IP; got "${raw.slice(0, 80)}".`);
+  }
+  return raw.toLowerCase();
 }
 
 function parseLogLevel(raw: string): string {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { PolicyStore } from './accounts/policy-store.js';
+import type { RateLimiter } from './accounts/rate-limiter.js';
 import type { Logger } from 'pino';
 import type { AuditWriter } from './audit/writer.js';
 import type { Clock } from './clock.js';
@@ -21,6 +22,8 @@ export interface ServerContext {
   audit: AuditWriter;
   lastUsed: LastUsedTracker;
   policies: PolicyStore;
+  /** Token requests per account, for accounts with a rate limit. */
+  rateLimiter: RateLimiter;
   throttles: {
     /** Failed client authentications per client id and source address. */
     clientAndAddress: FailureThrottle;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { PolicyStore } from './accounts/policy-store.js';
+import { RateLimiter } from './accounts/rate-limiter.js';
 import { buildApp } from './app.js';
 import { AuditWriter } from './audit/writer.js';
 import { type Clock, systemClock } from './clock.js';
@@ -123,6 +124,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       audit,
       lastUsed: new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs),
       policies: new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds),
+      rateLimiter: new RateLimiter(clock),
       throttles: {
         clientAndAddress: new FailureThrottle(clock, 10, 60_000),
         address: new FailureThrottle(clock, 100, 60_000),

@@ -13,8 +13,8 @@ export const OAUTH_ERRORS = {
   invalid_scope: { status: 400, title: 'A requested scope is unknown or not granted.' },
   invalid_target: { status: 400, title: 'The requested resource is unknown or not granted.' },
   unsupported_token_type: { status: 400, title: 'The server cannot revoke this token type.' },
-  access_denied: { status: 403, title: 'The client may not use this endpoint for the given instance.' },
-  slow_down: { status: 429, title: 'Too many failed client authentications; retry later.' },
+  access_denied: { status: 403, title: 'The client may not do this: the instance or its network address is not allowed.' },
+  slow_down: { status: 429, title: 'Too many requests (failed authentications or the account rate limit); retry after Retry-After seconds.' },
   temporarily_unavailable: { status: 503, title: 'The server is unavailable for now; retry later.' },
   server_error: { status: 500, title: 'An unexpected error occurred on the server.' },
 } as const;
@@ -29,6 +29,7 @@ export const ADMIN_ERRORS = {
   unknown_scope: { status: 400, title: 'An access grant names a scope that the instance profile does not define.' },
   unknown_resource_type: { status: 400, title: 'An access grant names a resource type that the instance profile does not define.' },
   admin_scope_not_allowed: { status: 400, title: 'Admin-level scopes need an explicit policy opt-in.' },
+  policy_violation: { status: 400, title: "The request breaks the organisation's policy; the message names the policy." },
   duplicate_grant: { status: 400, title: 'An account lists the same instance twice.' },
   unauthenticated: { status: 401, title: 'Sign in first: the session cookie is missing or expired.' },
   invalid_credentials: { status: 401, title: 'The username or password is wrong.' },

@@ -24,11 +24,20 @@ export interface Grant {
 
 const MAX_RESOURCE_IDS = 1000;
 
+/** What the organisation's policy lets grants hold; see policy.ts. */
+export interface ScopeRules {
+  adminScopesAllowed: boolean;
+  /** The scopes allowed on an instance, or undefined when the policy allows all of them. */
+  allowedOn(instanceId: string): Set<string> | undefined;
+}
+
+const NO_SCOPE_RULES: ScopeRules = { adminScopesAllowed: false, allowedOn: () => undefined };
+
 /**
  * Checks an account's grants against the profiles of their instances and returns them in a
  * stable form. Fails closed: a resource type left out of `resources` means no access to it.
  */
-export function validateAccess(input: AccessGrantInput[], findInstance: (ref: string) => InstanceRef | undefined): Grant[] {
+export function validateAccess(input: AccessGrantInput[], findInstance: (ref: string) => InstanceRef | undefined, rules: ScopeRules = NO_SCOPE_RULES): Grant[] {
   const seen = new Set<string>();
 
   return input.map((grant, index) => {
@@ -45,13 +54,13 @@ export function validateAccess(input: AccessGrantInput[], findInstance: (ref: st
     return {
       instanceId: instance.id,
       instanceSlug: instance.slug,
-      scopes: validateScopes(grant.scopes, instance, field),
+      scopes: validateScopes(grant.scopes, instance, field, rules),
       resources: validateResources(grant.resources ?? {}, instance, field),
     };
   });
 }
 
-function validateScopes(scopes: string[], instance: InstanceRef, field: string): string[] {
+function validateScopes(scopes: string[], instance: InstanceRef, field: string, rules: ScopeRules): string[] {
   if (scopes.length === 0) {
     throw new RequestError('validation_failed', `${field}.scopes is empty; list at least one scope of the ${instance.profile.name} profile.`, `${field}.scopes`);
   }
@@ -63,8 +72,20 @@ function validateScopes(scopes: string[], instance: InstanceRef, field: string):
       const known = instance.profile.scopes.map((s) => s.name).join(', ');
       throw new RequestError('unknown_scope', `${field}.scopes[${index}] "${name}" is not a scope of the ${instance.profile.name} profile; use one of: ${known}.`, `${field}.scopes[${index}]`);
     }
-    if (scope.adminLevel) {
-      throw new RequestError('admin_scope_not_allowed', `${field}.scopes[${index}] "${name}" is an admin-level scope, which service accounts cannot hold unless an organisation policy allows it; grant WRITE or narrower.`, `${field}.scopes[${index}]`);
+    if (scope.adminLevel && !rules.adminScopesAllowed) {
+      throw new RequestError(
+        'admin_scope_not_allowed',
+        `${field}.scopes[${index}] "${name}" is an admin-level scope, which service accounts cannot hold unless the organisation's policy allows it (policy scopes.adminScopesAllowed); grant WRITE or narrower.`,
+        `${field}.scopes[${index}]`,
+      );
+    }
+    const allowed = rules.allowedOn(instance.id);
+    if (allowed && !allowed.has(name)) {
+      throw new RequestError(
+        'policy_violation',
+        `${field}.scopes[${index}] "${name}" is not among the scopes the organisation's policy allows on instance "${instance.slug}" (${[...allowed].join(', ') || 'none'}); choose one of those (policy scopes.allowedByInstance).`,
+        `${field}.scopes[${index}]`,
+      );
     }
   });
 

@@ -25,11 +25,15 @@ export class PolicyStore {
     return defaultPolicy(this.accessTokenLifetimeSeconds);
   }
 
-  async current(): Promise<Policy> {
+  /**
+   * Returns the policy. Inside a transaction pass its handle as `db`: on SQLite the transaction
+   * holds the only connection, so a read through the pool would wait for it forever.
+   */
+  async current(db: Kysely<Database> = this.db): Promise<Policy> {
     const now = this.clock.now();
     if (this.cached && now - this.cached.readAt < POLICY_CACHE_MS) return this.cached.policy;
 
-    const row = await findPolicyRow(this.db);
+    const row = await findPolicyRow(db);
     const policy = row ? withDefaults(JSON.parse(row.document), this.defaults()) : this.defaults();
     this.cached = { policy, readAt: now };
     return policy;

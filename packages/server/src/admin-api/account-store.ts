@@ -8,17 +8,17 @@ import { findAccount, grantsOf } from '../storage/accounts.js';
 import { credentialsOf, credentialsOfMany, insertCredential } from '../storage/credentials.js';
 import { listInstances } from '../storage/instances.js';
 import type { CredentialRow, Database, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
-import { accountView } from './views.js';
+import { accountView, credentialStatus } from './views.js';
+import type { Policy } from '../accounts/policy.js';
+import { allowedScopesOn, checkLiveCredentialCount, credentialLifetimeDays } from '../accounts/policy-rules.js';
 import { DAY_MS } from '../clock.js';
-
-export const DEFAULT_CREDENTIAL_DAYS = 365;
 
 export async function instanceIndex(db: Kysely<Database>): Promise<Map<string, InstanceRow>> {
   return new Map((await listInstances(db)).map((row) => [row.id, row]));
 }
 
 /** Validates grants against the instances' profiles, looking instances up by slug or id. */
-export function resolveAccess(input: AccessGrantInput[], instances: Map<string, InstanceRow>): Grant[] {
+export function resolveAccess(input: AccessGrantInput[], instances: Map<string, InstanceRow>, policy: Policy): Grant[] {
   const refs = new Map<string, InstanceRef>();
   for (const row of instances.values()) {
     const profile = findProfile(row.profile);
@@ -27,7 +27,7 @@ export function resolveAccess(input: AccessGrantInput[], instances: Map<string, 
     refs.set(row.id, ref);
     refs.set(row.slug, ref);
   }
-  return validateAccess(input, (name) => refs.get(name));
+  return validateAccess(input, (name) => refs.get(name), { adminScopesAllowed: policy.scopes.adminScopesAllowed, allowedOn: (id) => allowedScopesOn(policy, id) });
 }
 
 export function grantRows(accountId: string, grants: Grant[]): GrantRow[] {
@@ -71,13 +71,19 @@ export async function loadAccountViews(ctx: ServerContext, accounts: ServiceAcco
 }
 
 /**
- * Creates a credential row and its secret. The secret is returned to show once; only its
- * keyed hash is stored.
+ * Creates a credential row and its secret, within the policy's lifetime and live-credential
+ * limits. The secret is returned to show once; only its keyed hash is stored. `replacing`
+ * names a credential that a rotation retires, which therefore does not count against the limit.
  */
-export async function createCredential(ctx: ServerContext, db: Kysely<Database>, accountId: string, expiresInDays: number | null | undefined) {
-  const secret = generateClientSecret();
+export async function createCredential(ctx: ServerContext, db: Kysely<Database>, accountId: string, expiresInDays: number | null | undefined, options: { field?: string; replacing?: string } = {}) {
+  const policy = await ctx.policies.current(db);
   const now = ctx.clock.now();
-  const days = expiresInDays === undefined ? DEFAULT_CREDENTIAL_DAYS : expiresInDays;
+  const field = options.field ?? 'expiresInDays';
+  const days = credentialLifetimeDays(policy, expiresInDays, field);
+  const live = (await credentialsOf(db, accountId)).filter((row) => row.id !== options.replacing && credentialStatus(row, now) === 'active');
+  checkLiveCredentialCount(policy, live.length, field);
+
+  const secret = generateClientSecret();
   const row: CredentialRow = {
     id: newId(),
     account_id: accountId,

@@ -11,6 +11,7 @@ import { adminActor, requireRole } from './auth.js';
 import { CredentialRequestSchema, IdParams, NoQuery } from './schemas.js';
 import { credentialStatus, credentialView, timestamp } from './views.js';
 import { DAY_MS } from '../clock.js';
+import type { Policy } from '../accounts/policy.js';
 
 export const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
 export const MAX_GRACE_SECONDS = 7 * 24 * 60 * 60;
@@ -36,11 +37,17 @@ async function requireCredential(ctx: ServerContext, request: FastifyRequest): P
   return credential;
 }
 
-/** Computes the lifetime in days that a replacement credential inherits unless the request sets one. */
-function lifetimeDaysOf(credential: CredentialRow): number | null {
-  if (credential.expires_at === null) return null;
-  const days = Math.ceil((Number(credential.expires_at) - Number(credential.created_at)) / DAY_MS);
-  return Math.min(Math.max(days, 1), 3650);
+/**
+ * Computes the lifetime in days that a replacement credential inherits unless the request sets
+ * one, cut to what the current policy allows, so that rotating a credential created under an
+ * older policy yields a compliant one. Undefined means the policy's default.
+ */
+function inheritedLifetimeDays(credential: CredentialRow, policy: Policy): number | null | undefined {
+  const { maxLifetimeDays, expiryRequired } = policy.credentials;
+  if (credential.expires_at === null) return expiryRequired || maxLifetimeDays !== null ? undefined : null;
+
+  const days = Math.min(Math.max(Math.ceil((Number(credential.expires_at) - Number(credential.created_at)) / DAY_MS), 1), 3650);
+  return maxLifetimeDays === null ? days : Math.min(days, maxLifetimeDays);
 }
 
 export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -109,7 +116,8 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     const oldExpiresAt = Math.min(Number(old.expires_at ?? Number.POSITIVE_INFINITY), now + graceSeconds * 1000);
 
     const created = await ctx.audit.transaction(async (trx) => {
-      const credential = await createCredential(ctx, trx, old.account_id, body.expiresInDays === undefined ? lifetimeDaysOf(old) : body.expiresInDays);
+      const days = body.expiresInDays === undefined ? inheritedLifetimeDays(old, await ctx.policies.current(trx)) : body.expiresInDays;
+      const credential = await createCredential(ctx, trx, old.account_id, days, { replacing: old.id });
       await setCredentialReplaced(trx, old.id, oldExpiresAt, credential.row.id);
       await appendRevocations(trx, [{ kind: 'credential', accountId: old.account_id, credentialId: old.id, effectiveAt: oldExpiresAt }], now);
       await ctx.audit.writeInTransaction(trx, [

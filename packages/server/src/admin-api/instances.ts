@@ -10,6 +10,7 @@ import { normaliseAudience } from '../oauth/token/select-grant.js';
 import { countGrantsOnInstance, deleteInstance, findInstance, findInstanceByAudience, insertInstance, listInstances, updateInstance } from '../storage/instances.js';
 import type { InstanceRow } from '../storage/tables.js';
 import { adminActor, requireRole } from './auth.js';
+import { checkTokenLifetime } from '../accounts/policy-rules.js';
 import { DisplayName, IdParams, NoQuery, SLUG_PATTERN, StringEnum } from './schemas.js';
 import { instanceView } from './views.js';
 
@@ -88,6 +89,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.post('/instances', { schema: { body: CreateInstanceBody } }, async (request: FastifyRequest, reply) => {
     requireRole(request, 'admin');
     const body = request.body as { slug: string; name: string; profile: string; audience: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
+    checkTokenLifetime(await ctx.policies.current(), body.accessTokenLifetimeSeconds);
     const profile = validateProfile(body.profile);
     const audience = validateAudience(body.audience);
 
@@ -119,6 +121,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     requireRole(request, 'admin');
     const before = await requireInstance(ctx, (request.params as { id: string }).id);
     const body = request.body as { slug?: string; name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
+    checkTokenLifetime(await ctx.policies.current(), body.accessTokenLifetimeSeconds);
     if (body.slug !== undefined && body.slug !== before.slug) {
       throw new RequestError('validation_failed', `slug cannot change, because grants and scripts refer to "${before.slug}"; create a new instance with the new slug instead.`, 'slug');
     }

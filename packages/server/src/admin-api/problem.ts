@@ -83,6 +83,16 @@ function describeIssue(issue: ValidationIssue, context: string): { field: string
 const ANY_OF_HINTS: Record<string, string> = {
   expiresInDays: 'a whole number of days from 1 to 3650, or null for a credential that never expires',
   accessTokenLifetimeSeconds: 'a whole number of seconds from 60 to 86400, or null for the server default',
+  reviewDate: 'a date written YYYY-MM-DD, or null for no review date',
+  ipAllowlist: 'a list of CIDR blocks such as ["203.0.113.0/24", "2001:db8::/48"], or null to use the policy default',
+  defaultIpAllowlist: 'a list of CIDR blocks such as ["10.0.0.0/8"], or null to allow any address',
+  rateLimit: 'an object {perMinute, perDay, mode} or null for no limit; perMinute is 1 to 100000, perDay 1 to 100000000, mode "enforce" or "log_only"',
+  perMinute: 'a whole number from 1 to 100000, or null',
+  perDay: 'a whole number from 1 to 100000000, or null',
+  maxLifetimeDays: 'a whole number of days from 1 to 3650, or null for no maximum',
+  maxLivePerAccount: 'a whole number from 1 to 100, or null for no maximum',
+  blockNoncompliantFrom: 'an RFC 3339 time such as 2027-01-31T00:00:00Z, or null',
+  afterDays: 'a whole number of days from 1 to 3650, or null to turn the rule off',
 };
 
 /** Plain-words descriptions of the patterns the schemas use. */
@@ -91,6 +101,7 @@ const PATTERN_HINTS: Record<string, string> = {
   [SLUG_PATTERN]: 'must be lowercase letters, digits and hyphens, starting and ending with a letter or digit, such as jira-prod',
   '^[0-9]+$': 'must be a whole number',
   '^[0-9]{1,4}$': 'must be a whole number',
+  '^\\d{4}-\\d{2}-\\d{2}$': 'must be a date written YYYY-MM-DD',
 };
 
 const CONTEXT_NAMES: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path' };

@@ -47,3 +47,35 @@ export const PageQuery = {
   limit: Type.Optional(Type.String({ pattern: '^[0-9]+$', maxLength: 10 })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
 };
+
+/** A contact; `address` goes with type email and `url` with type webhook, which the route checks. */
+export const ContactSchema = Type.Object(
+  {
+    type: StringEnum(['email', 'webhook'] as const),
+    address: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    url: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RateLimitSchema = Type.Union([
+  Type.Object(
+    {
+      perMinute: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()])),
+      perDay: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 100_000_000 }), Type.Null()])),
+      mode: Type.Optional(StringEnum(['enforce', 'log_only'] as const)),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
+/** Fields of an account that set who answers for it and its own guardrails, shared by POST and PATCH. */
+export const AccountGuardrailFields = {
+  purpose: Type.Optional(Type.String({ maxLength: 2000 })),
+  contacts: Type.Optional(Type.Array(ContactSchema, { maxItems: 50 })),
+  reviewDate: Type.Optional(Type.Union([Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), Type.Null()])),
+  ipAllowlist: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 500 }), Type.Null()])),
+  rateLimit: Type.Optional(RateLimitSchema),
+  dpopBound: Type.Optional(Type.Boolean()),
+};

@@ -13,7 +13,8 @@ import type { ServiceAccountRow } from '../storage/tables.js';
 import { isUniqueViolation, createCredential, grantRows, grantsFromRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
-import { AccessSchema, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
+import { type GuardrailInput, NO_GUARDRAILS, applyGuardrailInput } from './account-guardrails.js';
+import { AccessSchema, AccountGuardrailFields, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
 import { timestamp } from './views.js';
 import { DAY_MS } from '../clock.js';
 
@@ -26,6 +27,7 @@ const CreateAccountBody = Type.Object(
     owner: Type.Optional(Type.String({ maxLength: 200 })),
     access: Type.Optional(AccessSchema),
     credential: Type.Optional(CredentialRequestSchema),
+    ...AccountGuardrailFields,
   },
   { additionalProperties: false },
 );
@@ -37,6 +39,7 @@ const UpdateAccountBody = Type.Object(
     owner: Type.Optional(Type.String({ maxLength: 200 })),
     access: Type.Optional(AccessSchema),
     status: Type.Optional(Status),
+    ...AccountGuardrailFields,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -77,7 +80,7 @@ function parseDays(raw: string | undefined, field: string): number | undefined {
   return days;
 }
 
-interface CreateAccount {
+interface CreateAccount extends GuardrailInput {
   name: string;
   description?: string;
   owner?: string;
@@ -85,7 +88,7 @@ interface CreateAccount {
   credential?: { expiresInDays?: number | null };
 }
 
-interface UpdateAccount {
+interface UpdateAccount extends GuardrailInput {
   name?: string;
   description?: string;
   owner?: string;
@@ -160,7 +163,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
   app.post('/service-accounts', { schema: { body: CreateAccountBody } }, async (request, reply) => {
     requireRole(request, 'admin');
     const body = request.body as CreateAccount;
-    const grants = resolveAccess(body.access ?? [], await instanceIndex(ctx.db));
+    const grants = resolveAccess(body.access ?? [], await instanceIndex(ctx.db), await ctx.policies.current());
     if (await findAccountByName(ctx.db, body.name)) throw nameTaken(body.name);
 
     const now = ctx.clock.now();
@@ -176,12 +179,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       last_used_at: null,
       last_used_ip: null,
       token_generation: 0,
-      purpose: '',
-      contacts: '[]',
-      review_at: null,
-      ip_allowlist: null,
-      rate_limit: null,
-      dpop_bound: 0,
+      ...applyGuardrailInput(body, NO_GUARDRAILS),
       dormant_since: null,
     };
 
@@ -189,7 +187,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       const result = await ctx.audit.transaction(async (trx) => {
         await insertAccount(trx, account);
         await replaceGrants(trx, account.id, grantRows(account.id, grants));
-        const credential = await createCredential(ctx, trx, account.id, body.credential?.expiresInDays);
+        const credential = await createCredential(ctx, trx, account.id, body.credential?.expiresInDays, { field: 'credential.expiresInDays' });
         const view = await loadAccountView(ctx, trx, account);
         await ctx.audit.writeInTransaction(trx, [
           { actor: adminActor(request), action: 'account.created', target: { type: 'service_account', id: account.id }, source: sourceOf(request), outcome: 'success', details: { after: view } },
@@ -219,7 +217,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     requireRole(request, 'admin');
     const body = request.body as UpdateAccount;
     const before = await requireAccount(ctx, (request.params as { id: string }).id);
-    const grants = body.access && resolveAccess(body.access, await instanceIndex(ctx.db));
+    const grants = body.access && resolveAccess(body.access, await instanceIndex(ctx.db), await ctx.policies.current());
 
     if (body.name !== undefined && body.name !== before.name && (await findAccountByName(ctx.db, body.name))) throw nameTaken(body.name);
 
@@ -234,6 +232,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       description: body.description ?? before.description,
       owner: body.owner ?? before.owner,
       status: body.status ?? before.status,
+      ...applyGuardrailInput(body, before),
       updated_at: ctx.clock.now(),
       // Tokens issued before a disable or a narrowing stay inactive even if access comes back.
       token_generation: Number(before.token_generation) + (disabling || narrowing ? 1 : 0),

@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js';
+import { guardrailView } from './account-guardrails.js';
 import type { CredentialRow, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
 
 /** RFC 3339 UTC timestamp, or null. */
@@ -73,5 +74,6 @@ export function accountView(ctx: ServerContext, row: ServiceAccountRow, grants: 
     lastUsedAt: usedAt > 0 ? timestamp(usedAt) : null,
     lastUsedIp: pending && pending.at >= Number(row.last_used_at ?? 0) ? pending.ip : row.last_used_ip,
     credentialExpiresAt: expiries.length > 0 ? timestamp(Math.min(...expiries)) : null,
+    ...guardrailView(row),
   };
 }

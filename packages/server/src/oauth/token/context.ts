@@ -1,5 +1,7 @@
 import type { Profile } from '@tessera/shared';
 import type { Grant } from '../../accounts/access.js';
+import type { Policy } from '../../accounts/policy.js';
+import type { RateLimitWindow } from '../../accounts/rate-limiter.js';
 import type { InstanceRow } from '../../storage/tables.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 
@@ -16,6 +18,10 @@ export interface TokenRequest {
   profile?: Profile;
   grant?: Grant;
   scopes?: string[];
+  /** The organisation's policy as it stood when the request was checked. */
+  policy?: Policy;
+  /** Set when the account went over a rate limit in log-only mode, so the audit event shows it. */
+  rateLimitExceeded?: RateLimitWindow;
 }
 
 export interface IssuedToken {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { generateOpaqueToken } from '../../crypto/secrets.js';
 import { ACCESS_TOKEN_TYPE, CLAIMS } from '@tessera/shared';
+import { accessTokenLifetimeSeconds } from '../../accounts/policy-rules.js';
 import type { ServerContext } from '../../context.js';
 import type { IssuedToken, TokenRequest } from './context.js';
 
 /**
- * Signs an RFC 9068 access token. Its lifetime is the instance's setting or the server
- * default, cut short so that it never outlives the credential that obtained it.
+ * Signs an RFC 9068 access token. Its lifetime is the instance's setting or the policy's
+ * default, capped by the policy's maximum, and cut short so that it never outlives the
+ * credential that obtained it.
  */
 export function issueAccessToken(ctx: ServerContext, request: TokenRequest): IssuedToken {
   const { account, credential } = request.client!;
@@ -16,7 +18,7 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
 
   const now = ctx.clock.now();
   const issuedAt = Math.floor(now / 1000);
-  let expiresAt = issuedAt + (instance.access_token_lifetime_seconds ?? ctx.config.accessTokenLifetimeSeconds);
+  let expiresAt = issuedAt + accessTokenLifetimeSeconds(request.policy!, instance.access_token_lifetime_seconds);
   if (credential.expires_at !== null) expiresAt = Math.min(expiresAt, Math.floor(Number(credential.expires_at) / 1000));
 
   const jti = randomUUID();

@@ -6,7 +6,9 @@ import { loggableClientId } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
 import { authenticate } from './authenticate.js';
+import { applyScopePolicy } from './apply-scope-policy.js';
 import { checkGrantType } from './check-grant-type.js';
+import { enforceGuardrails } from './enforce-guardrails.js';
 import type { IssuedToken, TokenRequest } from './context.js';
 import { issueAccessToken } from './issue.js';
 import { resolveScopes } from './resolve-scopes.js';
@@ -20,7 +22,9 @@ export async function handleTokenRequest(ctx: ServerContext, request: TokenReque
   try {
     checkGrantType(request);
     await authenticate(ctx, request);
+    await enforceGuardrails(ctx, request);
     await selectGrant(ctx, request);
+    applyScopePolicy(ctx, request);
     resolveScopes(request);
     const token = issueAccessToken(ctx, request);
 
@@ -49,7 +53,14 @@ function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedTok
     instanceId: request.instance!.id,
     source: { ip: request.sourceIp, userAgent: request.userAgent },
     outcome: 'success',
-    details: { jti: token.jti, scope: token.scope, expiresIn: token.expiresIn, authMethod: method, ...(claims ? { format: 'opaque' } : {}) },
+    details: {
+      jti: token.jti,
+      scope: token.scope,
+      expiresIn: token.expiresIn,
+      authMethod: method,
+      ...(claims ? { format: 'opaque' } : {}),
+      ...(request.rateLimitExceeded ? { rateLimitExceeded: request.rateLimitExceeded } : {}),
+    },
   }, storeOpaqueToken);
 }
 

@@ -1,0 +1,20 @@
+import type { Policy } from '../accounts/policy.js';
+import type { InstanceRow } from '../storage/tables.js';
+import { timestamp } from './views.js';
+
+/** The policy as the API shows it: times as RFC 3339, instances by slug rather than id. */
+export function policyView(policy: Policy, instances: Map<string, InstanceRow>) {
+  const allowedByInstance: Record<string, string[]> = {};
+  for (const [instanceId, scopes] of Object.entries(policy.scopes.allowedByInstance)) {
+    allowedByInstance[instances.get(instanceId)?.slug ?? instanceId] = scopes;
+  }
+
+  return {
+    credentials: { ...policy.credentials, blockNoncompliantFrom: timestamp(policy.credentials.blockNoncompliantFrom) },
+    accessTokens: policy.accessTokens,
+    scopes: { ...policy.scopes, allowedByInstance },
+    network: policy.network,
+    dormancy: policy.dormancy,
+    notifications: policy.notifications,
+  };
+}

@@ -24,7 +24,7 @@ export interface Grant {
 
 const MAX_RESOURCE_IDS = 1000;
 
-/** What the organisation's policy lets grants hold; see policy.ts. */
+/** Limits that the organisation's policy puts on grants; see policy.ts. */
 export interface ScopeRules {
   adminScopesAllowed: boolean;
   /** The scopes allowed on an instance, or undefined when the policy allows all of them. */

@@ -1,7 +1,7 @@
 import { RequestError } from './errors.js';
 import { parseAllowlist } from './ip-allowlist.js';
 
-/** A person or team told about an account's expiring credentials and dormancy. */
+/** A person or team notified about an account's expiring credentials and dormancy. */
 export type Contact = { type: 'email'; address: string } | { type: 'webhook'; url: string };
 
 export type RateLimitMode = 'enforce' | 'log_only';

@@ -5,7 +5,7 @@ import type { Policy } from './policy.js';
 /** Lifetime of a new credential when the request names none and the policy sets no lower maximum. */
 export const DEFAULT_CREDENTIAL_DAYS = 365;
 
-function policyViolation(policyField: string, message: string, field: string): RequestError {
+function policyViolation(policyField: string, message: string, field?: string): RequestError {
   return new RequestError('policy_violation', `${message} (policy ${policyField})`, field);
 }
 
@@ -29,13 +29,12 @@ export function credentialLifetimeDays(policy: Policy, requested: number | null 
 }
 
 /** Rejects a new credential that would give an account more live credentials than the policy allows. */
-export function checkLiveCredentialCount(policy: Policy, liveCount: number, field: string): void {
+export function checkLiveCredentialCount(policy: Policy, liveCount: number): void {
   const max = policy.credentials.maxLivePerAccount;
   if (max === null || liveCount < max) return;
   throw policyViolation(
     'credentials.maxLivePerAccount',
     `The account already has ${liveCount} live credential(s) and the organisation's policy allows ${max}; revoke one, or rotate one instead of adding another.`,
-    field,
   );
 }
 

@@ -15,8 +15,8 @@ export interface Policy {
     /** Most credentials (not revoked, not expired) one account may hold at once; null for no maximum. */
     maxLivePerAccount: number | null;
     /**
-     * From this time (epoch ms) the token endpoint rejects credentials that the current policy
-     * would not allow if they were created now; null until an admin sets a date.
+     * Time (epoch ms) from which the token endpoint rejects credentials that the current policy
+     * would not allow if they were created now. It is null until an admin sets a date.
      */
     blockNoncompliantFrom: number | null;
   };
@@ -39,13 +39,13 @@ export interface Policy {
   dormancy: {
     /** An account unused this many days counts as dormant; null turns the rule off. */
     afterDays: number | null;
-    /** What the scheduled job does with a dormant account. */
+    /** The scheduled job's action on a dormant account: only mark it, or also disable it. */
     action: DormancyAction;
     /** How many days before the rule applies the account's contacts are warned. */
     warnDaysBefore: number;
   };
   notifications: {
-    /** Days before a credential expires at which its account's contacts are told, largest first. */
+    /** Days before a credential expires at which its account's contacts are notified, largest first. */
     expiryLeadDays: number[];
   };
 }

@@ -16,8 +16,8 @@ export type RateLimitWindow = 'perMinute' | 'perDay';
 export type RateLimitDecision = { exceeded: false } | { exceeded: RateLimitWindow; retryAfterSeconds: number };
 
 /**
- * Counts token requests per account in fixed windows: the clock's minute and its UTC day.
- * A fixed window lets a client make up to twice the limit across a window boundary; that is
+ * Counts token requests per account in fixed windows, the clock's minute and its UTC day.
+ * A fixed window lets a client make up to twice the limit across a window boundary, which is
  * the usual trade for a counter that costs one map entry per account.
  * NOTE: counts live in this node's memory, so with several nodes behind a load balancer an
  * account may get up to the limit from each node, and a restart starts the counts again.

@@ -45,7 +45,7 @@ export function applyGuardrailInput(input: GuardrailInput, current: GuardrailCol
     review_at: input.reviewDate === undefined ? current.review_at : parseReviewDate(input.reviewDate),
     ip_allowlist: input.ipAllowlist === undefined ? current.ip_allowlist : jsonOrNull(parseAccountAllowlist(input.ipAllowlist, 'ipAllowlist')),
     rate_limit: input.rateLimit === undefined ? current.rate_limit : jsonOrNull(parseRateLimit(input.rateLimit, 'rateLimit')),
-    dpop_bound: input.dpopBound === undefined ? current.dpop_bound : input.dpopBound ? 1 : 0,
+    dpop_bound: input.dpopBound === undefined ? current.dpop_bound : Number(input.dpopBound),
   };
 }
 

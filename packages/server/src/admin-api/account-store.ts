@@ -81,7 +81,7 @@ export async function createCredential(ctx: ServerContext, db: Kysely<Database>,
   const field = options.field ?? 'expiresInDays';
   const days = credentialLifetimeDays(policy, expiresInDays, field);
   const live = (await credentialsOf(db, accountId)).filter((row) => row.id !== options.replacing && credentialStatus(row, now) === 'active');
-  checkLiveCredentialCount(policy, live.length, field);
+  checkLiveCredentialCount(policy, live.length);
 
   const secret = generateClientSecret();
   const row: CredentialRow = {

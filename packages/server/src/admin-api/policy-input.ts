@@ -106,6 +106,13 @@ function resolveAllowedScopes(input: Record<string, string[]>, instances: Map<st
   return result;
 }
 
+/** Fills in token lifetimes; a maximum below the default lowers the default too, unless the request sets both. */
+function accessTokensOf(input: Partial<Policy['accessTokens']>, defaults: Policy['accessTokens']): Policy['accessTokens'] {
+  const maxLifetimeSeconds = input.maxLifetimeSeconds ?? defaults.maxLifetimeSeconds;
+  const defaultLifetimeSeconds = input.defaultLifetimeSeconds ?? Math.min(defaults.defaultLifetimeSeconds, maxLifetimeSeconds);
+  return { defaultLifetimeSeconds, maxLifetimeSeconds };
+}
+
 /** Checks a policy document from a request and returns the full policy, defaults filled in. */
 export function parsePolicyInput(input: PolicyInput, defaults: Policy, instances: Map<string, InstanceRow>): Policy {
   const { blockNoncompliantFrom, ...credentials } = input.credentials ?? {};
@@ -116,7 +123,7 @@ export function parsePolicyInput(input: PolicyInput, defaults: Policy, instances
       ...credentials,
       blockNoncompliantFrom: blockNoncompliantFrom ? parseTime(blockNoncompliantFrom, 'credentials.blockNoncompliantFrom') : null,
     },
-    accessTokens: { ...defaults.accessTokens, ...input.accessTokens },
+    accessTokens: accessTokensOf(input.accessTokens ?? {}, defaults.accessTokens),
     scopes: { ...scopes, allowedByInstance: resolveAllowedScopes(scopes.allowedByInstance, instances, scopes.adminScopesAllowed) },
     network: { defaultIpAllowlist: input.network?.defaultIpAllowlist ? parseAllowlist(input.network.defaultIpAllowlist, 'network.defaultIpAllowlist') : null },
     dormancy: { ...defaults.dormancy, ...input.dormancy },

@@ -2,7 +2,7 @@ import type { Policy } from '../accounts/policy.js';
 import type { InstanceRow } from '../storage/tables.js';
 import { timestamp } from './views.js';
 
-/** The policy as the API shows it: times as RFC 3339, instances by slug rather than id. */
+/** Builds the API view of the policy, with times in RFC 3339 and instances by slug rather than id. */
 export function policyView(policy: Policy, instances: Map<string, InstanceRow>) {
   const allowedByInstance: Record<string, string[]> = {};
   for (const [instanceId, scopes] of Object.entries(policy.scopes.allowedByInstance)) {

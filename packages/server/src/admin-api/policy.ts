@@ -15,9 +15,9 @@ import { NoQuery } from './schemas.js';
 import { timestamp } from './views.js';
 
 /**
- * Lists what exists today that the policy would not allow if it were created now: credentials
- * without an expiry or with too long a lifetime, accounts holding more live credentials than
- * the maximum, and grants holding scopes the policy no longer allows on their instance.
+ * Lists what exists today that the policy would not allow if it were created now. That is
+ * credentials without an expiry or with too long a lifetime, accounts with more live
+ * credentials than the maximum, and grants with scopes the policy no longer allows.
  */
 async function noncompliance(ctx: ServerContext, policy: Policy, instances: Map<string, InstanceRow>) {
   const now = ctx.clock.now();

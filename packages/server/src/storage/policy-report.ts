@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './tables.js';
 
-/** Every credential that is neither revoked nor expired, with its account's name, oldest first. */
+/** Lists every credential that is neither revoked nor expired, with its account's name, oldest first. */
 export function liveCredentials(db: Kysely<Database>, now: number) {
   return db
     .selectFrom('credentials')
@@ -14,7 +14,7 @@ export function liveCredentials(db: Kysely<Database>, now: number) {
     .execute();
 }
 
-/** Every grant on the given instances, with its account's name. */
+/** Lists every grant on the given instances, with its account's name. */
 export function grantsOnInstances(db: Kysely<Database>, instanceIds: string[]) {
   if (instanceIds.length === 0) return Promise.resolve([]);
   return db

@@ -131,6 +131,10 @@ export class AdminClient {
     return this.request('POST', path, body ?? {});
   }
 
+  put(path: string, body: unknown) {
+    return this.request('PUT', path, body);
+  }
+
   patch(path: string, body: unknown) {
     return this.request('PATCH', path, body);
   }

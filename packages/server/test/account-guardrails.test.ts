@@ -269,3 +269,23 @@ describe('rate limits at the token endpoint', () => {
     for (let i = 0; i < 5; i++) assert.equal((await requestToken(server, free)).status, 200);
   });
 });
+
+describe('requiring DPoP for an account', () => {
+  it('ends bearer tokens issued before', async () => {
+    const server = await startTestServer();
+    try {
+      await ensureInstance(server, 'jira');
+      const product = await createAccount(server, { name: 'jira-product', access: [{ instance: 'jira', scopes: ['READ'] }] });
+      const account = await createAccount(server, { name: 'soon-bound', access: [{ instance: 'jira', scopes: ['READ'] }] });
+      const token = (await requestToken(server, account)).body.access_token;
+
+      const bound = await server.admin.patch(`/service-accounts/${account.id}`, { dpopBound: true });
+      assert.equal(bound.status, 200, bound.text);
+
+      const introspected = await postForm(`${server.baseUrl}/oauth/introspect`, { token }, { authorization: basicAuth(product.clientId, product.clientSecret) });
+      assert.deepEqual(introspected.body, { active: false });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -225,6 +225,8 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     const grantsBefore = grantsFromRows(await grantsOf(ctx.db, [before.id]), instances);
     const disabling = before.status === 'active' && body.status === 'disabled';
     const narrowing = grants !== undefined && isNarrowing((id) => findProfile(instances.get(id)?.profile ?? ''), grantsBefore, grants);
+    // Requiring DPoP from now on should also end the bearer tokens already out there.
+    const bindingTokens = Number(before.dpop_bound) === 0 && body.dpopBound === true;
 
     const after: ServiceAccountRow = {
       ...before,
@@ -234,8 +236,8 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       status: body.status ?? before.status,
       ...applyGuardrailInput(body, before),
       updated_at: ctx.clock.now(),
-      // Tokens issued before a disable or a narrowing stay inactive even if access comes back.
-      token_generation: Number(before.token_generation) + (disabling || narrowing ? 1 : 0),
+      // Tokens issued before a disable, a narrowing or a DPoP requirement stay inactive even if access comes back.
+      token_generation: Number(before.token_generation) + (disabling || narrowing || bindingTokens ? 1 : 0),
     };
 
     try {

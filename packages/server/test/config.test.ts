@@ -22,6 +22,21 @@ describe('configuration', () => {
     assert.equal(config.masterKey, undefined);
   });
 
+  it('reads trusted proxies and the client address header', () => {
+    const config = loadConfig({}, { TESSERA_TRUSTED_PROXIES: '10.0.0.0/8, 2001:db8::1', TESSERA_CLIENT_IP_HEADER: 'X-Real-IP' });
+
+    assert.deepEqual(config.trustedProxies, ['10.0.0.0/8', '2001:db8::1/128']);
+    assert.equal(config.clientIpHeader, 'x-real-ip');
+    assert.deepEqual(loadConfig({}, {}).trustedProxies, []);
+    assert.equal(loadConfig({}, {}).clientIpHeader, 'x-forwarded-for');
+  });
+
+  it('rejects a bad trusted proxy or header', () => {
+    assert.throws(() => loadConfig({}, { TESSERA_TRUSTED_PROXIES: '10.0.0.0/40' }), /TESSERA_TRUSTED_PROXIES\[0\] "10\.0\.0\.0\/40" has an invalid prefix length/);
+    assert.throws(() => loadConfig({}, { TESSERA_TRUSTED_PROXIES: 'proxy.internal' }), /is not an IPv4 or IPv6 CIDR block/);
+    assert.throws(() => loadConfig({}, { TESSERA_CLIENT_IP_HEADER: 'X Real IP' }), /TESSERA_CLIENT_IP_HEADER must be an HTTP header name/);
+  });
+
   it('lets flags win over environment', () => {
     const config = loadConfig({ port: 9001 }, { TESSERA_PORT: '9000', TESSERA_HOST: '0.0.0.0', TESSERA_ISSUER: 'https://tessera.example.com/' });
 

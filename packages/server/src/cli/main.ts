@@ -26,10 +26,21 @@ interface ServeFlags extends CommonFlags {
   port?: number;
   issuer?: string;
   logLevel?: string;
+  trustedProxies?: string;
+  clientIpHeader?: string;
 }
 
 function overrides(flags: ServeFlags): ConfigOverrides {
-  return { databaseUrl: flags.databaseUrl, dataDirectory: flags.dataDir, host: flags.host, port: flags.port, issuer: flags.issuer, logLevel: flags.logLevel };
+  return {
+    databaseUrl: flags.databaseUrl,
+    dataDirectory: flags.dataDir,
+    host: flags.host,
+    port: flags.port,
+    issuer: flags.issuer,
+    logLevel: flags.logLevel,
+    trustedProxies: flags.trustedProxies?.split(',').map((entry) => entry.trim()).filter(Boolean),
+    clientIpHeader: flags.clientIpHeader,
+  };
 }
 
 const program = new Command('tessera')
@@ -47,6 +58,8 @@ program
   .option('--port <port>', `TCP port to listen on (env TESSERA_PORT, default ${DEFAULTS.port})`, port)
   .option('--issuer <url>', 'public URL of this server, the iss of every token (env TESSERA_ISSUER, default http://<host>:<port>)')
   .option('--log-level <level>', `pino log level (env TESSERA_LOG_LEVEL, default ${DEFAULTS.logLevel})`)
+  .option('--trusted-proxies <cidrs>', 'comma-separated CIDR blocks of reverse proxies whose client-address header is believed (env TESSERA_TRUSTED_PROXIES, default none)')
+  .option('--client-ip-header <name>', `header in which trusted proxies pass the client address (env TESSERA_CLIENT_IP_HEADER, default ${DEFAULTS.clientIpHeader})`)
   .action(async (flags: ServeFlags) => {
     const config = loadConfig(overrides(flags));
     const logger = createLogger(config.logLevel);

@@ -57,7 +57,7 @@ async function bootstrapAdmin(db: Kysely<Database>, audit: AuditWriter, config: 
   // transaction's lock lets one of them create the admin and the others see it.
   const created = await audit.transaction(async (trx) => {
     if ((await countAdmins(trx)) > 0) return false;
-    await insertAdmin(trx, { id, username: 'admin', password_hash: passwordHash, role: 'admin', created_at: clock.now() });
+    await insertAdmin(trx, { id, username: 'admin', password_hash: passwordHash, role: 'admin', created_at: clock.now(), auth_source: 'local', external_subject: null, updated_at: null });
     await audit.writeInTransaction(trx, [{ actor: { type: 'system' }, action: 'admin.created', target: { type: 'admin', id }, outcome: 'success', details: { username: 'admin', role: 'admin' } }]);
     return true;
   });

@@ -39,6 +39,8 @@ export const ADMIN_ERRORS = {
   not_found: { status: 404, title: 'The resource does not exist.' },
   route_not_found: { status: 404, title: 'No route matches this method and path.' },
   name_taken: { status: 409, title: 'Another service account already has this name.' },
+  username_taken: { status: 409, title: 'Another admin already has this username.' },
+  last_admin: { status: 409, title: 'The change would leave no admin with the admin role.' },
   slug_taken: { status: 409, title: 'Another instance already has this slug.' },
   instance_in_use: { status: 409, title: 'Service accounts still hold grants on this instance.' },
   credential_not_live: { status: 409, title: 'The credential is revoked or expired.' },

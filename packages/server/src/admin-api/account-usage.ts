@@ -1,3 +1,4 @@
+import { requireAccountInScope } from './permissions.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
@@ -13,6 +14,7 @@ const UsageQuery = Type.Object({ days: Type.Optional(Type.String({ pattern: '^[0
 export async function accountUsageRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/service-accounts/:id/token-usage', { schema: { params: IdParams, querystring: UsageQuery } }, async (request) => {
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    await requireAccountInScope(ctx, request, account.id, false);
     const rawDays = (request.query as { days?: string }).days;
     const days = rawDays === undefined ? 30 : Number(rawDays);
     if (days < 1 || days > 90) throw new RequestError('validation_failed', `days must be a whole number from 1 to 90; got "${rawDays}".`, 'days');

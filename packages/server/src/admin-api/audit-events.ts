@@ -6,6 +6,7 @@ import type { ServerContext } from '../context.js';
 import { findAccountByClientId, findAccountByName } from '../storage/accounts.js';
 import { findAdminByUsername } from '../storage/admins.js';
 import { type AuditFilter, findAuditEvent, queryAuditEvents } from '../storage/audit.js';
+import { instanceScope } from './permissions.js';
 import { findInstance } from '../storage/instances.js';
 import { auditEventViews } from './audit-view.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
@@ -133,7 +134,7 @@ export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext)
     const limit = parseLimit(query.limit);
     const cursor = decodeCursor(query.cursor, isSeqCursor);
 
-    const rows = await queryAuditEvents(ctx.db, { ...auditFilter(query), beforeSeq: cursor?.seq, limit: limit + 1 });
+    const rows = await queryAuditEvents(ctx.db, { ...auditFilter(query), withinInstances: instanceScope(request), beforeSeq: cursor?.seq, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: await auditEventViews(ctx.db, page), nextCursor: rows.length > limit && last ? encodeCursor({ seq: Number(last.seq) }) : null };
@@ -142,7 +143,7 @@ export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext)
   app.get('/audit-events/export', { schema: { querystring: ExportQuery } }, async (request, reply) => {
     const query = await resolveNames(ctx, request.query as AuditParameters);
     const format = query.format ?? 'jsonl';
-    const filter = auditFilter(query);
+    const filter = { ...auditFilter(query), withinInstances: instanceScope(request) };
     const db = ctx.db;
 
     // Pages through the filtered events newest first, so memory stays constant whatever the count.
@@ -168,6 +169,13 @@ export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext)
   app.get('/audit-events/:id', { schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }, { additionalProperties: false }) } }, async (request) => {
     const { id } = request.params as { id: string };
     const row = await findAuditEvent(ctx.db, Number(id));
+    const scope = instanceScope(request);
+    if (row && scope) {
+      const visible = await queryAuditEvents(ctx.db, { withinInstances: scope, beforeSeq: Number(id) + 1, limit: 1 });
+      if (visible[0]?.seq === undefined || Number(visible[0].seq) !== Number(id)) {
+        throw new RequestError('forbidden', `Audit event ${id} is not about an instance assigned to you or its accounts; ask an admin.`);
+      }
+    }
     if (!row) throw new RequestError('not_found', `No audit event has the id ${id}; ids come from GET /api/v1/audit-events.`);
     return (await auditEventViews(ctx.db, [row]))[0];
   });

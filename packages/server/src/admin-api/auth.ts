@@ -4,7 +4,8 @@ import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { verifySignedToken } from '../oauth/verify-token.js';
-import { findSession } from '../storage/admins.js';
+import { adminInstanceIds, findSession } from '../storage/admins.js';
+import type { AdminRole } from '../storage/tables.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
@@ -12,9 +13,11 @@ export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 export interface AdminPrincipal {
   id: string;
   username: string;
-  role: 'admin' | 'auditor';
+  role: AdminRole;
   sessionIdHash: string;
   csrfToken: string;
+  /** Instances an instance-admin manages; empty for other roles. */
+  instanceIds: string[];
 }
 
 declare module 'fastify' {
@@ -97,11 +100,12 @@ export function requireAdmin(ctx: ServerContext) {
       }
     }
 
-    request.admin = { id: session.admin_id, username: session.username, role: session.role, sessionIdHash: session.id_hash, csrfToken: session.csrf_token };
+    const instanceIds = session.role === 'instance-admin' ? await adminInstanceIds(ctx.db, session.admin_id) : [];
+    request.admin = { id: session.admin_id, username: session.username, role: session.role, sessionIdHash: session.id_hash, csrfToken: session.csrf_token, instanceIds };
   };
 }
 
-/** Requires the admin role for changes; auditors may only read. */
+/** Requires the admin role; see permissions.ts for the finer checks of the other roles. */
 export function requireRole(request: FastifyRequest, role: 'admin'): void {
   if (request.admin?.role !== role) {
     throw new RequestError('forbidden', `This action needs the ${role} role; you are signed in as ${request.admin?.role ?? 'nobody'}.`);

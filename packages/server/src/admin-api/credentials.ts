@@ -7,7 +7,8 @@ import { credentialsOf, findCredential, setCredentialReplaced, setCredentialRevo
 import { appendRevocations } from '../storage/revocations.js';
 import type { CredentialRow } from '../storage/tables.js';
 import { createCredential, requireAccount } from './account-store.js';
-import { adminActor, requireRole } from './auth.js';
+import { adminActor } from './auth.js';
+import { requireAccountInScope, requireAccountManager } from './permissions.js';
 import { CredentialRequestSchema, IdParams, NoQuery } from './schemas.js';
 import { credentialStatus, credentialView, timestamp } from './views.js';
 import { DAY_MS } from '../clock.js';
@@ -53,13 +54,15 @@ function inheritedLifetimeDays(credential: CredentialRow, policy: Policy): numbe
 export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/service-accounts/:id/credentials', { schema: { params: IdParams, querystring: NoQuery } }, async (request) => {
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    await requireAccountInScope(ctx, request, account.id, false);
     const rows = await credentialsOf(ctx.db, account.id);
     return { items: rows.map((row) => credentialView(ctx, row)), nextCursor: null };
   });
 
   app.post('/service-accounts/:id/credentials', { schema: { params: IdParams, body: Type.Optional(CredentialRequestSchema) } }, async (request, reply) => {
-    requireRole(request, 'admin');
+    requireAccountManager(request);
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    await requireAccountInScope(ctx, request, account.id, true);
     const body = (request.body ?? {}) as { expiresInDays?: number | null };
 
     const created = await ctx.audit.transaction(async (trx) => {
@@ -80,8 +83,9 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
   });
 
   app.delete('/service-accounts/:id/credentials/:credentialId', { schema: { params: CredentialParams } }, async (request) => {
-    requireRole(request, 'admin');
+    requireAccountManager(request);
     const credential = await requireCredential(ctx, request);
+    await requireAccountInScope(ctx, request, credential.account_id, true);
     if (credential.revoked_at !== null) return credentialView(ctx, credential);
 
     const revokedAt = ctx.clock.now();
@@ -96,8 +100,9 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
   });
 
   app.post('/service-accounts/:id/credentials/:credentialId/rotate', { schema: { params: CredentialParams, body: Type.Optional(RotateBody) } }, async (request, reply) => {
-    requireRole(request, 'admin');
+    requireAccountManager(request);
     const old = await requireCredential(ctx, request);
+    await requireAccountInScope(ctx, request, old.account_id, true);
     const body = (request.body ?? {}) as { gracePeriodSeconds?: number; expiresInDays?: number | null };
     const now = ctx.clock.now();
 

@@ -10,6 +10,7 @@ import { normaliseAudience } from '../oauth/token/select-grant.js';
 import { countGrantsOnInstance, deleteInstance, findInstance, findInstanceByAudience, insertInstance, listInstances, updateInstance } from '../storage/instances.js';
 import type { InstanceRow } from '../storage/tables.js';
 import { adminActor, requireRole } from './auth.js';
+import { instanceScope } from './permissions.js';
 import { checkTokenLifetime } from '../accounts/policy-rules.js';
 import { DisplayName, IdParams, NoQuery, SLUG_PATTERN, StringEnum } from './schemas.js';
 import { instanceView } from './views.js';
@@ -77,13 +78,17 @@ async function ensureAudienceFree(ctx: ServerContext, audience: string, exceptId
 }
 
 export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.get('/instances', { schema: { querystring: NoQuery } }, async () => {
-    const rows = await listInstances(ctx.db);
+  app.get('/instances', { schema: { querystring: NoQuery } }, async (request) => {
+    const scope = instanceScope(request);
+    const rows = (await listInstances(ctx.db)).filter((row) => !scope || scope.includes(row.id));
     return { items: rows.map(instanceView), nextCursor: null };
   });
 
   app.get('/instances/:id', { schema: { params: IdParams } }, async (request) => {
-    return instanceView(await requireInstance(ctx, (request.params as { id: string }).id));
+    const instance = await requireInstance(ctx, (request.params as { id: string }).id);
+    const scope = instanceScope(request);
+    if (scope && !scope.includes(instance.id)) throw new RequestError('forbidden', `Instance "${instance.slug}" is not assigned to you; ask an admin.`);
+    return instanceView(instance);
   });
 
   app.post('/instances', { schema: { body: CreateInstanceBody } }, async (request: FastifyRequest, reply) => {

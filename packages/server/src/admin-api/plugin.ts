@@ -5,7 +5,10 @@ import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
 import { instanceRoutes } from './instances.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
+import { auditForbidden } from './permissions.js';
+import { RequestError } from '../accounts/errors.js';
 import { policyRoutes } from './policy.js';
+import { adminRoutes } from './admins.js';
 import { profileRoutes } from './profiles.js';
 import { openApiRoute } from './openapi.js';
 import { accountUsageRoutes } from './account-usage.js';
@@ -32,7 +35,10 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {};
   });
 
-  app.setErrorHandler(handleAdminError);
+  app.setErrorHandler(async (error: Parameters<typeof handleAdminError>[0], request, reply) => {
+    if (error instanceof RequestError && error.code === 'forbidden') await auditForbidden(ctx, request, error);
+    return handleAdminError(error, request, reply);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problemOf('route_not_found', `No admin API route matches ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json for the routes.`)),
   );
@@ -44,7 +50,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

@@ -11,7 +11,8 @@ import { findInstance } from '../storage/instances.js';
 import { appendRevocations } from '../storage/revocations.js';
 import type { ServiceAccountRow } from '../storage/tables.js';
 import { isUniqueViolation, createCredential, grantRows, grantsFromRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
-import { adminActor, requireRole } from './auth.js';
+import { adminActor } from './auth.js';
+import { instanceScope, requireAccountInScope, requireAccountManager, requireGrantsInScope } from './permissions.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { type GuardrailInput, NO_GUARDRAILS, applyGuardrailInput } from './account-guardrails.js';
 import { AccessSchema, AccountGuardrailFields, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
@@ -142,6 +143,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       owner: query.owner,
       idleSince: unusedForDays === undefined ? undefined : now - unusedForDays * DAY_MS,
       expiringBefore: expiringWithinDays === undefined ? undefined : now + expiringWithinDays * DAY_MS,
+      withinInstances: instanceScope(request),
       now,
     };
 
@@ -157,13 +159,15 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
 
   app.get('/service-accounts/:id', { schema: { params: IdParams } }, async (request) => {
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    await requireAccountInScope(ctx, request, account.id, false);
     return loadAccountView(ctx, ctx.db, account);
   });
 
   app.post('/service-accounts', { schema: { body: CreateAccountBody } }, async (request, reply) => {
-    requireRole(request, 'admin');
+    requireAccountManager(request);
     const body = request.body as CreateAccount;
     const grants = resolveAccess(body.access ?? [], await instanceIndex(ctx.db), await ctx.policies.current());
+    requireGrantsInScope(request, grants);
     if (await findAccountByName(ctx.db, body.name)) throw nameTaken(body.name);
 
     const now = ctx.clock.now();
@@ -214,10 +218,12 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
   });
 
   app.patch('/service-accounts/:id', { schema: { params: IdParams, body: UpdateAccountBody } }, async (request) => {
-    requireRole(request, 'admin');
+    requireAccountManager(request);
     const body = request.body as UpdateAccount;
     const before = await requireAccount(ctx, (request.params as { id: string }).id);
+    await requireAccountInScope(ctx, request, before.id, true);
     const grants = body.access && resolveAccess(body.access, await instanceIndex(ctx.db), await ctx.policies.current());
+    if (grants) requireGrantsInScope(request, grants);
 
     if (body.name !== undefined && body.name !== before.name && (await findAccountByName(ctx.db, body.name))) throw nameTaken(body.name);
 
@@ -265,8 +271,9 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
   });
 
   app.delete('/service-accounts/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    requireRole(request, 'admin');
+    requireAccountManager(request);
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
+    await requireAccountInScope(ctx, request, account.id, true);
 
     await ctx.audit.transaction(async (trx) => {
       const beforeView = await loadAccountView(ctx, trx, account);

@@ -5,8 +5,9 @@ import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { findAccountByClientId, findAccountByName } from '../storage/accounts.js';
-import { deleteExpiredSessions, deleteSession, findAdminByUsername, insertSession } from '../storage/admins.js';
-import { SESSION_LIFETIME_MS, adminActor, hashSessionId, newSessionSecrets, requireAdmin, sessionCookie } from './auth.js';
+import { deleteSession, findAdminByUsername } from '../storage/admins.js';
+import { adminActor, requireAdmin, sessionCookie } from './auth.js';
+import { sessionAdminView, startSession } from './sessions.js';
 
 const SignInBody = Type.Object(
   {
@@ -51,7 +52,9 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
       }
     }
 
-    const valid = await verify(admin?.password_hash ?? DECOY_HASH, password).catch(() => false);
+    // An admin who signs in only through the identity provider has no password hash; the decoy keeps the timing the same.
+    const hasPassword = Boolean(admin?.password_hash);
+    const valid = (await verify(hasPassword ? admin!.password_hash : DECOY_HASH, password).catch(() => false)) && hasPassword;
     if (!admin || !valid) {
       ctx.throttles.signIn.recordFailure(throttleKey);
       await ctx.audit.write({
@@ -59,34 +62,19 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
         action: 'admin.sign_in',
         source,
         outcome: 'failure',
-        reason: admin ? 'wrong_password' : 'unknown_username',
+        reason: admin ? (hasPassword ? 'wrong_password' : 'no_local_password') : 'unknown_username',
         details: admin ? null : { username: username.slice(0, 200) },
       });
       throw new RequestError('invalid_credentials', 'The username or password is wrong.');
     }
 
     ctx.throttles.signIn.reset(throttleKey);
-    const { sessionId, csrfToken } = newSessionSecrets();
-    const now = ctx.clock.now();
-    const expiresAt = now + SESSION_LIFETIME_MS;
-
-    await ctx.audit.transaction(async (trx) => {
-      await deleteExpiredSessions(trx, now);
-      await insertSession(trx, { id_hash: hashSessionId(sessionId), admin_id: admin.id, csrf_token: csrfToken, created_at: now, expires_at: expiresAt });
-      await ctx.audit.writeInTransaction(trx, [{ actor: { type: 'admin', id: admin.id }, action: 'admin.sign_in', source, outcome: 'success' }]);
-    });
-
-    reply.header('set-cookie', sessionCookie(ctx, sessionId, SESSION_LIFETIME_MS / 1000));
-    return {
-      admin: { id: admin.id, username: admin.username, role: admin.role },
-      csrfToken,
-      expiresAt: new Date(expiresAt).toISOString(),
-    };
+    return startSession(ctx, reply, admin, { source, details: { method: 'password' } });
   });
 
   app.get('/session', { onRequest: requireAdmin(ctx) }, async (request) => {
     const admin = request.admin!;
-    return { admin: { id: admin.id, username: admin.username, role: admin.role }, csrfToken: admin.csrfToken };
+    return { admin: await sessionAdminView(ctx, admin), csrfToken: admin.csrfToken };
   });
 
   app.delete('/session', { onRequest: requireAdmin(ctx) }, async (request, reply) => {

@@ -9,6 +9,8 @@ export interface AccountFilter {
   status?: 'active' | 'disabled';
   /** Instance id: only accounts with a grant on it. */
   instanceId?: string;
+  /** Only accounts with a grant on one of these instances, for an instance-admin. */
+  withinInstances?: string[];
   owner?: string;
   /** Only accounts whose last use (or creation, if never used) is older than this time. */
   idleSince?: number;
@@ -62,6 +64,10 @@ function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts',
   if (filter.instanceId) {
     const instanceId = filter.instanceId;
     filtered = filtered.where('id', 'in', (eb) => eb.selectFrom('grants').select('account_id').where('instance_id', '=', instanceId)) as QB;
+  }
+  if (filter.withinInstances) {
+    const instanceIds = filter.withinInstances.length > 0 ? filter.withinInstances : [''];
+    filtered = filtered.where('id', 'in', (eb) => eb.selectFrom('grants').select('account_id').where('instance_id', 'in', instanceIds)) as QB;
   }
   if (filter.idleSince !== undefined) {
     filtered = filtered.where(sql<boolean>`coalesce(last_used_at, created_at) < ${filter.idleSince}`) as QB;

@@ -36,3 +36,31 @@ export async function deleteSession(db: Kysely<Database>, idHash: string): Promi
 export async function deleteExpiredSessions(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
 }
+
+export function findAdmin(db: Kysely<Database>, id: string): Promise<AdminRow | undefined> {
+  return db.selectFrom('admins').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function listAdmins(db: Kysely<Database>): Promise<AdminRow[]> {
+  return db.selectFrom('admins').selectAll().orderBy('username').execute();
+}
+
+export async function updateAdmin(db: Kysely<Database>, row: AdminRow): Promise<void> {
+  const { id, ...rest } = row;
+  await db.updateTable('admins').set(rest).where('id', '=', id).execute();
+}
+
+export async function deleteAdmin(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('admins').where('id', '=', id).execute();
+}
+
+/** Returns the ids of the instances an instance-admin manages, sorted. */
+export async function adminInstanceIds(db: Kysely<Database>, adminId: string): Promise<string[]> {
+  const rows = await db.selectFrom('admin_instances').select('instance_id').where('admin_id', '=', adminId).orderBy('instance_id').execute();
+  return rows.map((row) => row.instance_id);
+}
+
+export async function replaceAdminInstances(db: Kysely<Database>, adminId: string, instanceIds: string[]): Promise<void> {
+  await db.deleteFrom('admin_instances').where('admin_id', '=', adminId).execute();
+  if (instanceIds.length > 0) await db.insertInto('admin_instances').values(instanceIds.map((instance_id) => ({ admin_id: adminId, instance_id }))).execute();
+}

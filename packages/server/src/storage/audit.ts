@@ -15,6 +15,11 @@ export interface AuditFilter {
   to?: number;
   /** Keyset cursor: only events older than this sequence number. */
   beforeSeq?: number;
+  /**
+   * Only events an instance-admin of these instances may read: events on the instances, and
+   * events by or on accounts with a grant on one of them or on those accounts' credentials.
+   */
+  withinInstances?: string[];
   limit: number;
 }
 
@@ -41,6 +46,18 @@ export function queryAuditEvents(db: Kysely<Database>, filter: AuditFilter): Pro
   if (filter.from !== undefined) query = query.where('occurred_at', '>=', filter.from);
   if (filter.to !== undefined) query = query.where('occurred_at', '<', filter.to);
   if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+  if (filter.withinInstances) {
+    const instanceIds = filter.withinInstances.length > 0 ? filter.withinInstances : [''];
+    query = query.where((eb) => {
+      const accounts = eb.selectFrom('grants').select('account_id').where('instance_id', 'in', instanceIds);
+      return eb.or([
+        eb('instance_id', 'in', instanceIds),
+        eb('actor_id', 'in', accounts),
+        eb('target_id', 'in', accounts),
+        eb('target_id', 'in', eb.selectFrom('credentials').select('id').where('account_id', 'in', accounts)),
+      ]);
+    });
+  }
 
   return query.orderBy('seq', 'desc').limit(filter.limit).execute();
 }

@@ -203,6 +203,24 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0012_delegated_administration': {
+    async up(db: Kysely<any>) {
+      // Instances an admin with the instance-admin role manages; other roles ignore it.
+      await db.schema
+        .createTable('admin_instances')
+        .addColumn('admin_id', 'text', (col) => col.notNull().references('admins.id').onDelete('cascade'))
+        .addColumn('instance_id', 'text', (col) => col.notNull().references('instances.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('admin_instances_pk', ['admin_id', 'instance_id'])
+        .execute();
+
+      // Admins signed in through an OpenID Connect provider have no local password: their
+      // password_hash is empty, which no password verifies against.
+      await db.schema.alterTable('admins').addColumn('auth_source', 'text', (col) => col.notNull().defaultTo('local')).execute();
+      await db.schema.alterTable('admins').addColumn('external_subject', 'text').execute();
+      await db.schema.alterTable('admins').addColumn('updated_at', 'bigint').execute();
+      await db.schema.createIndex('admins_external_subject').unique().on('admins').column('external_subject').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

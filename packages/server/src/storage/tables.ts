@@ -83,12 +83,26 @@ export interface SigningKeyRow {
   unpublishes_at: number | null;
 }
 
+/** `admin` may do everything, `instance-admin` manages the accounts of its instances, `auditor` only reads. */
+export type AdminRole = 'admin' | 'instance-admin' | 'auditor';
+
 export interface AdminRow {
   id: string;
   username: string;
+  /** Argon2id hash of the local password, or empty for an admin who signs in only through OpenID Connect. */
   password_hash: string;
-  role: 'admin' | 'auditor';
+  role: AdminRole;
   created_at: number;
+  /** `local` for a password admin, `oidc` for one created by an OpenID Connect sign-in. */
+  auth_source: 'local' | 'oidc';
+  /** The `iss` and `sub` of the identity provider's ID token, joined by a space, for an OIDC admin. */
+  external_subject: string | null;
+  updated_at: number | null;
+}
+
+export interface AdminInstanceRow {
+  admin_id: string;
+  instance_id: string;
 }
 
 export interface SessionRow {
@@ -178,4 +192,5 @@ export interface Database {
   opaque_tokens: OpaqueTokenRow;
   meta: MetaRow;
   policies: PolicyRow;
+  admin_instances: AdminInstanceRow;
 }

@@ -6,6 +6,7 @@ import { loggableClientId } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
 import { authenticate } from './authenticate.js';
+import { checkDpop } from './check-dpop.js';
 import { checkGrantType } from './check-grant-type.js';
 import type { IssuedToken, TokenRequest } from './context.js';
 import { issueAccessToken } from './issue.js';
@@ -20,6 +21,7 @@ export async function handleTokenRequest(ctx: ServerContext, request: TokenReque
   try {
     checkGrantType(request);
     await authenticate(ctx, request);
+    await checkDpop(ctx, request);
     await selectGrant(ctx, request);
     resolveScopes(request);
     const token = issueAccessToken(ctx, request);
@@ -49,7 +51,7 @@ function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedTok
     instanceId: request.instance!.id,
     source: { ip: request.sourceIp, userAgent: request.userAgent },
     outcome: 'success',
-    details: { jti: token.jti, scope: token.scope, expiresIn: token.expiresIn, authMethod: method, ...(claims ? { format: 'opaque' } : {}) },
+    details: { jti: token.jti, scope: token.scope, expiresIn: token.expiresIn, authMethod: method, ...(claims ? { format: 'opaque' } : {}), ...(request.dpopKeyThumbprint ? { dpopJkt: request.dpopKeyThumbprint } : {}) },
   }, storeOpaqueToken);
 }
 

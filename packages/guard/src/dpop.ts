@@ -4,7 +4,7 @@ import { GuardError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { Principal } from './principal.js';
 
-/** What an adapter passes about the request, so that guard can check a DPoP proof (RFC 9449 §4.3). */
+/** Request method, URL and DPoP headers, which an adapter passes so that guard can check a DPoP proof (RFC 9449 §4.3). */
 export interface RequestDetails {
   /** The HTTP method, such as `GET`. */
   method: string;
@@ -23,7 +23,9 @@ function invalidProof(description: string, cause?: unknown): GuardError {
 
 /** Splits DPoP header values into proofs; a JWT contains no comma, so a comma separates two proofs joined on one line. */
 function proofsOf(dpop: RequestDetails['dpop']): string[] {
-  const values = Array.isArray(dpop) ? dpop : typeof dpop === 'string' ? [dpop] : [];
+  let values: string[] = [];
+  if (Array.isArray(dpop)) values = dpop;
+  else if (typeof dpop === 'string') values = [dpop];
   return values.flatMap((value) => value.split(',')).map((proof) => proof.trim());
 }
 

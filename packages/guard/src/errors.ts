@@ -40,7 +40,7 @@ export type BearerErrorValue = (typeof GUARD_ERRORS)[GuardErrorCode]['error'];
  */
 const OUTSIDE_ALLOWED = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
 
-/** Codes that concern DPoP, answered with a DPoP challenge whatever scheme the request used. */
+/** Codes that concern DPoP, sent with a DPoP challenge whatever scheme the request used. */
 const DPOP_CODES: ReadonlySet<GuardErrorCode> = new Set(['invalid_dpop_proof', 'dpop_bound_token', 'token_not_bound']);
 
 /** The authentication scheme a challenge names: RFC 6750 Bearer or RFC 9449 DPoP. */
@@ -93,8 +93,8 @@ export class GuardError extends Error {
 }
 
 /**
- * Builds the challenge of RFC 6750 §3 or RFC 9449 §7.1. A request without any token gets a bare challenge,
- * because RFC 6750 §3.1 recommends no error code then.
+ * Builds the challenge of RFC 6750 §3 or RFC 9449 §7.1. A request without any token gets a
+ * bare challenge, because RFC 6750 §3.1 recommends no error code then.
  */
 function buildWwwAuthenticate(code: GuardErrorCode, description: string, scope: string | undefined, scheme: ChallengeScheme): string | undefined {
   if (code === 'missing_token') return 'Bearer';

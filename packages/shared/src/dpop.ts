@@ -15,18 +15,18 @@ export const DPOP_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 /** Seconds a proof's iat may lie before or after the receiver's clock. */
 export const DPOP_PROOF_MAX_AGE_SECONDS = 60;
 
-/** A proof larger than this is rejected before it is parsed; an RSA-4096 proof is about 1.5 KiB. */
+/** A proof larger than this is rejected before it is parsed; an RSA-4096 proof is about 2 KiB (an estimate from its parts). */
 const MAX_PROOF_LENGTH = 8192;
 
-/** A jti longer than this is rejected; RFC 9449 asks for 96 random bits, a few dozen characters. */
+/** A jti longer than this is rejected; RFC 9449 suggests at least 96 random bits or a UUID, a few dozen characters. */
 const MAX_JTI_LENGTH = 256;
 
 /** JWK members that only private or symmetric keys have (RFC 7518 §6). */
 const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
- * A rejected proof. `reason` is a stable code for logs and audit events; `description` says
- * what is wrong and how to fix it, and never contains the proof or a token.
+ * A rejected proof. `reason` is a stable code for logs and audit events, and `description`
+ * explains what is wrong and how to fix it without quoting the proof or a token.
  */
 export class DpopProofError extends Error {
   override name = 'DpopProofError';
@@ -160,7 +160,7 @@ export async function verifyDpopProof(proof: string, expected: DpopProofExpectat
   return { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti, iat };
 }
 
-/** Returns the key under which a proof is remembered for replay detection: its key and jti, hashed, so a long jti costs no more. */
+/** Returns the replay-detection key of a proof: a hash of its key thumbprint and jti, so that a long jti costs no more to store. */
 export function proofReplayKey(proof: VerifiedDpopProof): string {
   return createHash('sha256').update(`${proof.jkt}\u0000${proof.jti}`).digest('base64url');
 }

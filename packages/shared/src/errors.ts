@@ -1,7 +1,8 @@
 /**
  * The one catalogue of error codes. OAuth endpoints return the RFC 6749 (and RFC 7009,
- * RFC 8707, RFC 9449) `error` values, and the admin API returns RFC 9457 problem details whose `code`
- * is one of ADMIN_ERRORS. docs/errors.md documents every entry and a test keeps both in step.
+ * RFC 8707, RFC 9449) `error` values, and the admin API returns RFC 9457 problem details
+ * whose `code` is one of ADMIN_ERRORS. docs/errors.md documents every entry and a test keeps
+ * both in step.
  */
 
 export const OAUTH_ERRORS = {

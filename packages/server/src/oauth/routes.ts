@@ -31,7 +31,7 @@ function formParams(request: FastifyRequest): Map<string, string[]> {
 
 /**
  * Returns one entry per DPoP proof, from separate header lines or from one line that joins
- * several with commas (RFC 9110 §5.3); a JWT contains no comma, so a comma separates proofs.
+ * several with commas (RFC 9110 §5.3). A JWT contains no comma, so a comma separates proofs.
  */
 function dpopProofs(request: FastifyRequest): string[] {
   return (request.raw.headersDistinct.dpop ?? []).flatMap((value) => value.split(',')).map((proof) => proof.trim());

@@ -14,9 +14,9 @@ export async function checkDpop(ctx: ServerContext, request: TokenRequest): Prom
   const proofs = request.dpopProofs;
 
   if (proofs.length === 0) {
-    // RFC 9449 §5.2 (dpop_bound_access_tokens) requires rejecting such a request but names no
-    // error code. invalid_dpop_proof tells the client that the proof is what to fix, where
-    // invalid_request would leave it to guess which part of the request is wrong.
+    // RFC 9449 requires rejecting such a request for a client registered with
+    // dpop_bound_access_tokens, but names no error code. invalid_dpop_proof points the client
+    // at the proof, whereas invalid_request does not say which part of the request is wrong.
     if (Number(account.dpop_bound) === 1) {
       throw new OAuthError('invalid_dpop_proof', 'This account accepts only DPoP-bound tokens: send a DPoP header with a proof (RFC 9449) in the token request.', 'dpop_proof_required');
     }

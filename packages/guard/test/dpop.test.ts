@@ -82,6 +82,7 @@ describe('guard with DPoP-bound tokens', () => {
   let boundToken: string;
   let boundAccountId: string;
   let bearerToken: string;
+  let product: Awaited<ReturnType<typeof setUpInstances>>;
 
   /** Signs a proof at the server's current time, with claims to override. */
   function sign(claims: Record<string, unknown>, signer: ProofKey = key): Promise<string> {
@@ -108,7 +109,7 @@ describe('guard with DPoP-bound tokens', () => {
 
   before(async () => {
     server = await startTestServer();
-    await setUpInstances(server);
+    product = await setUpInstances(server);
     // The apps listen on loopback ports, so the public URL is the one each request arrived at.
     guard = guardFor(server, undefined, { publicUrl: ({ url }) => url.href });
     await guard.start();
@@ -274,6 +275,23 @@ describe('guard with DPoP-bound tokens', () => {
 
       assert.equal(accepted.ok, true);
       assert.equal(!rejected.ok && rejected.error.code, 'invalid_dpop_proof');
+    });
+
+    it('requires a proof for a bound opaque token', async () => {
+      const switched = await server.admin.patch('/instances/jira', { tokenFormat: 'opaque' });
+      assert.equal(switched.status, 200);
+      const account = await createAccount(server, { name: 'dpop-guard-opaque', access: [{ instance: 'jira', scopes: ['READ'], resources: { project: '*' } }] });
+      const opaqueToken = await requestBoundToken(account, key);
+      const introspecting = guardFor(server, product, { publicUrl: ({ url }) => url.href });
+      const proof = await sign({ htm: 'GET', htu: requestUrl, ath: ath(opaqueToken) });
+
+      const asBearer = await introspecting.authenticate(bearer(opaqueToken));
+      const withProof = await introspecting.authenticate(`DPoP ${opaqueToken}`, { method: 'GET', url: requestUrl, dpop: proof });
+
+      assert.match(opaqueToken, /^tso_/);
+      assert.equal(!asBearer.ok && asBearer.error.code, 'dpop_bound_token');
+      assert.equal(withProof.ok && withProof.principal.dpopKeyThumbprint, key.thumbprint);
+      await server.admin.patch('/instances/jira', { tokenFormat: 'jwt' });
     });
 
     it('exposes the key thumbprint on the principal', async () => {

@@ -133,7 +133,6 @@ export class Guard {
 
   /** Verifies a token, from the cache when possible, and checks it against the revocations. */
   private async checkToken(token: string): Promise<AuthenticateResult> {
-
     if (this.options.failClosed && this.feed?.isStale()) {
       return { ok: false, error: new GuardError('temporarily_unavailable', { description: 'Access tokens cannot be checked right now because the revocation feed is unreachable; retry later.' }) };
     }

@@ -12,11 +12,17 @@ const OPAQUE_TOKEN = /^tso_[0-9A-Za-z]{43}$/;
 /** Maximum token length accepted, far above any Tessera token, so a huge header is not hashed or parsed. */
 const MAX_TOKEN_LENGTH = 16_384;
 
+/** An access token and the scheme it came with: `bearer` (RFC 6750) or `dpop` (RFC 9449 §7.1). */
+export interface PresentedToken {
+  scheme: 'bearer' | 'dpop';
+  token: string;
+}
+
 /**
- * Extracts the token from an `Authorization: Bearer` header value. The scheme is
- * case-insensitive (RFC 9110 §11.1). Another scheme, or no header, counts as no token.
+ * Extracts the token from an `Authorization: Bearer` or `Authorization: DPoP` header value. The
+ * scheme is case-insensitive (RFC 9110 §11.1). Another scheme, or no header, counts as no token.
  */
-export function extractBearerToken(header: string | string[] | undefined | null): string | GuardError {
+export function extractAccessToken(header: string | string[] | undefined | null): PresentedToken | GuardError {
   if (Array.isArray(header)) {
     if (header.length !== 1) return header.length === 0 ? new GuardError('missing_token') : new GuardError('malformed_token', { description: 'The request has more than one Authorization header.' });
     header = header[0];
@@ -24,11 +30,23 @@ export function extractBearerToken(header: string | string[] | undefined | null)
   if (typeof header !== 'string') return new GuardError('missing_token');
 
   const match = /^([A-Za-z]+)(?: +(.*))?$/.exec(header.trim());
-  if (!match || match[1].toLowerCase() !== 'bearer' || !match[2]) return new GuardError('missing_token');
+  const scheme = match?.[1].toLowerCase();
+  if (!match || (scheme !== 'bearer' && scheme !== 'dpop') || !match[2]) return new GuardError('missing_token');
 
   const token = match[2];
+  const presented: PresentedToken = { scheme, token };
   if (token.length > MAX_TOKEN_LENGTH) return new GuardError('malformed_token', { description: 'The access token is too long.' });
-  if (OPAQUE_TOKEN.test(token)) return token;
+  if (OPAQUE_TOKEN.test(token)) return presented;
   if (!B64_TOKEN.test(token) || !COMPACT_JWS.test(token)) return new GuardError('malformed_token');
-  return token;
+  return presented;
+}
+
+/**
+ * Extracts the token from an `Authorization: Bearer` header value. The scheme is
+ * case-insensitive (RFC 9110 §11.1). Another scheme, or no header, counts as no token.
+ */
+export function extractBearerToken(header: string | string[] | undefined | null): string | GuardError {
+  const presented = extractAccessToken(header);
+  if (presented instanceof GuardError) return presented;
+  return presented.scheme === 'bearer' ? presented.token : new GuardError('missing_token');
 }

@@ -1,6 +1,8 @@
+import { DPOP_ALGORITHMS } from '@tessera/shared';
+
 /**
- * Every reason guard rejects a request, with its HTTP status and RFC 6750 error. The codes
- * are stable: products may branch on them, log them and count them.
+ * Every reason guard rejects a request, with its HTTP status and RFC 6750 (or RFC 9449) error.
+ * The codes are stable: products may branch on them, log them and count them.
  */
 export const GUARD_ERRORS = {
   missing_token: { status: 401, error: 'invalid_request', description: 'The request has no bearer token in the Authorization header.' },
@@ -15,6 +17,9 @@ export const GUARD_ERRORS = {
   not_yet_valid: { status: 401, error: 'invalid_token', description: 'The access token is not valid yet.' },
   revoked: { status: 401, error: 'invalid_token', description: 'The access token was revoked.' },
   inactive: { status: 401, error: 'invalid_token', description: 'The issuer reports the access token as inactive: expired, revoked or unknown.' },
+  invalid_dpop_proof: { status: 401, error: 'invalid_dpop_proof', description: 'The DPoP proof is missing, invalid or replayed.' },
+  dpop_bound_token: { status: 401, error: 'invalid_token', description: 'The access token is bound to a DPoP key; send it with Authorization: DPoP and a DPoP proof.' },
+  token_not_bound: { status: 401, error: 'invalid_token', description: 'The access token is not bound to a DPoP key; send it with Authorization: Bearer.' },
   insufficient_scope: { status: 403, error: 'insufficient_scope', description: 'The access token lacks the required scope.' },
   resource_forbidden: { status: 403, error: 'insufficient_scope', description: 'The access token does not grant access to this resource.' },
   temporarily_unavailable: {
@@ -26,7 +31,7 @@ export const GUARD_ERRORS = {
 
 export type GuardErrorCode = keyof typeof GUARD_ERRORS;
 
-/** The RFC 6750 `error` value, or `temporarily_unavailable` from RFC 6749 for a 503. */
+/** The RFC 6750 `error` value, `invalid_dpop_proof` from RFC 9449, or `temporarily_unavailable` from RFC 6749 for a 503. */
 export type BearerErrorValue = (typeof GUARD_ERRORS)[GuardErrorCode]['error'];
 
 /**
@@ -34,6 +39,12 @@ export type BearerErrorValue = (typeof GUARD_ERRORS)[GuardErrorCode]['error'];
  * (%x20-21 / %x23-5B / %x5D-7E). Node also refuses to send non-Latin-1 header values.
  */
 const OUTSIDE_ALLOWED = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+
+/** Codes that concern DPoP, sent with a DPoP challenge whatever scheme the request used. */
+const DPOP_CODES: ReadonlySet<GuardErrorCode> = new Set(['invalid_dpop_proof', 'dpop_bound_token', 'token_not_bound']);
+
+/** The authentication scheme a challenge names: RFC 6750 Bearer or RFC 9449 DPoP. */
+export type ChallengeScheme = 'Bearer' | 'DPoP';
 
 function quote(value: string): string {
   return `"${value.replace(OUTSIDE_ALLOWED, '?')}"`;
@@ -51,13 +62,15 @@ export class GuardError extends Error {
   readonly description: string;
   /** The scope that the request needed, for `insufficient_scope`. */
   readonly scope: string | undefined;
+  /** The scheme of the challenge: DPoP for DPoP errors and for requests that used the DPoP scheme. */
+  readonly scheme: ChallengeScheme;
   /**
    * The RFC 6750 WWW-Authenticate header value, or undefined for a 503, which is not the
    * token's fault.
    */
   readonly wwwAuthenticate: string | undefined;
 
-  constructor(code: GuardErrorCode, options: { description?: string; scope?: string; cause?: unknown } = {}) {
+  constructor(code: GuardErrorCode, options: { description?: string; scope?: string; cause?: unknown; scheme?: ChallengeScheme } = {}) {
     const entry = GUARD_ERRORS[code];
     const description = options.description ?? entry.description;
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
@@ -68,15 +81,22 @@ export class GuardError extends Error {
     this.error = entry.error;
     this.description = description;
     this.scope = options.scope;
-    this.wwwAuthenticate = buildWwwAuthenticate(code, description, options.scope);
+    this.scheme = options.scheme ?? (DPOP_CODES.has(code) ? 'DPoP' : 'Bearer');
+    this.wwwAuthenticate = buildWwwAuthenticate(code, description, options.scope, this.scheme);
+  }
+
+  /** Returns this error with a DPoP challenge, for a request that presented its token with the DPoP scheme. */
+  withDpopChallenge(): GuardError {
+    if (this.scheme === 'DPoP') return this;
+    return new GuardError(this.code, { description: this.description, scope: this.scope, cause: this.cause, scheme: 'DPoP' });
   }
 }
 
 /**
- * Builds the challenge of RFC 6750 §3. A request without any token gets a bare challenge,
- * because RFC 6750 §3.1 recommends no error code then.
+ * Builds the challenge of RFC 6750 §3 or RFC 9449 §7.1. A request without any token gets a
+ * bare challenge, because RFC 6750 §3.1 recommends no error code then.
  */
-function buildWwwAuthenticate(code: GuardErrorCode, description: string, scope: string | undefined): string | undefined {
+function buildWwwAuthenticate(code: GuardErrorCode, description: string, scope: string | undefined, scheme: ChallengeScheme): string | undefined {
   if (code === 'missing_token') return 'Bearer';
 
   const entry = GUARD_ERRORS[code];
@@ -84,7 +104,9 @@ function buildWwwAuthenticate(code: GuardErrorCode, description: string, scope: 
 
   const parts = [`error=${quote(entry.error)}`, `error_description=${quote(description)}`];
   if (scope !== undefined) parts.push(`scope=${quote(scope)}`);
-  return `Bearer ${parts.join(', ')}`;
+  // RFC 9449 §7.1: a DPoP challenge lists the proof algorithms the resource server accepts.
+  if (scheme === 'DPoP') parts.push(`algs=${quote(DPOP_ALGORITHMS.join(' '))}`);
+  return `${scheme} ${parts.join(', ')}`;
 }
 
 /** Returns the JSON body that the adapters send with a rejection. */

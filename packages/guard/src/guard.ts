@@ -1,6 +1,7 @@
 import { Introspector, OPAQUE_TOKEN_PREFIX } from './introspection.js';
 import { Authorizer, type ResourceReference } from './authorize.js';
-import { extractBearerToken } from './bearer.js';
+import { extractAccessToken } from './bearer.js';
+import { DpopChecker, type RequestDetails } from './dpop.js';
 import { GuardError } from './errors.js';
 import { type GuardOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { Principal } from './principal.js';
@@ -39,6 +40,7 @@ export class Guard {
   private readonly cache: TokenCache;
   private readonly revocations: RevocationList;
   private readonly authorizer: Authorizer;
+  private readonly dpop: DpopChecker;
   private readonly feed: RevocationFeed | undefined;
   private readonly usage: UsageReporter | undefined;
   private started = false;
@@ -55,6 +57,7 @@ export class Guard {
     this.cache = new TokenCache(cacheSize, now);
     this.revocations = new RevocationList(now, clockToleranceSeconds * 1000);
     this.authorizer = new Authorizer(profile, logger);
+    this.dpop = new DpopChecker(this.options);
     this.feed = client ? new RevocationFeed(this.options, this.revocations) : undefined;
     this.usage = client ? new UsageReporter(this.options) : undefined;
   }
@@ -89,12 +92,14 @@ export class Guard {
 
   /**
    * Authenticates a request from its Authorization header value: a verified, unrevoked
-   * Tessera access token for this audience gives its principal. Never throws.
+   * Tessera access token for this audience gives its principal. A DPoP-bound token is accepted
+   * only with the DPoP scheme and a valid proof (RFC 9449 §7.1), which needs `request`; the
+   * adapters pass it. Never throws.
    */
-  async authenticate(authorization: string | string[] | undefined | null): Promise<AuthenticateResult> {
+  async authenticate(authorization: string | string[] | undefined | null, request?: RequestDetails): Promise<AuthenticateResult> {
     let result: AuthenticateResult;
     try {
-      result = await this.check(authorization);
+      result = await this.check(authorization, request);
     } catch (error) {
       result = { ok: false, error: new GuardError('temporarily_unavailable', { cause: error }) };
       this.options.logger.error({ err: error }, 'guard failed to check an access token');
@@ -108,10 +113,26 @@ export class Guard {
     return result;
   }
 
-  private async check(authorization: string | string[] | undefined | null): Promise<AuthenticateResult> {
-    const token = extractBearerToken(authorization);
-    if (token instanceof GuardError) return { ok: false, error: token };
+  private async check(authorization: string | string[] | undefined | null, request: RequestDetails | undefined): Promise<AuthenticateResult> {
+    const presented = extractAccessToken(authorization);
+    if (presented instanceof GuardError) return { ok: false, error: presented };
 
+    const result = await this.checkToken(presented.token);
+    if (presented.scheme === 'bearer') {
+      // RFC 9449 §7.1: a bound token must not be accepted as a bearer token, or a stolen one would work without the key.
+      if (result.ok && result.principal.dpopKeyThumbprint !== undefined) return { ok: false, error: new GuardError('dpop_bound_token') };
+      return result;
+    }
+
+    if (!result.ok) return { ok: false, error: result.error.withDpopChallenge() };
+    if (result.principal.dpopKeyThumbprint === undefined) return { ok: false, error: new GuardError('token_not_bound') };
+    // The token's verification may come from the cache, but every request needs its own proof.
+    const denied = await this.dpop.check(presented.token, result.principal, request);
+    return denied ? { ok: false, error: denied } : result;
+  }
+
+  /** Verifies a token, from the cache when possible, and checks it against the revocations. */
+  private async checkToken(token: string): Promise<AuthenticateResult> {
     if (this.options.failClosed && this.feed?.isStale()) {
       return { ok: false, error: new GuardError('temporarily_unavailable', { description: 'Access tokens cannot be checked right now because the revocation feed is unreachable; retry later.' }) };
     }
@@ -142,12 +163,17 @@ export class Guard {
 
   /** Returns `insufficient_scope` (403) unless the token's scopes include `scope` or a scope that implies it in the profile. */
   requireScope(principal: Principal, scope: string): GuardError | undefined {
-    return this.authorizer.requireScope(principal, scope);
+    return this.withScheme(principal, this.authorizer.requireScope(principal, scope));
   }
 
   /** Returns `resource_forbidden` (403) unless the token's restrictions allow the resource; a type absent from the token means no access. */
   requireResource(principal: Principal, resource: ResourceReference): GuardError | undefined {
-    return this.authorizer.requireResource(principal, resource);
+    return this.withScheme(principal, this.authorizer.requireResource(principal, resource));
+  }
+
+  /** Gives a denial for a DPoP-bound token the DPoP challenge (RFC 9449 §7.1). */
+  private withScheme(principal: Principal, denied: GuardError | undefined): GuardError | undefined {
+    return denied && principal.dpopKeyThumbprint !== undefined ? denied.withDpopChallenge() : denied;
   }
 
   /** Queues a usage event for the request a principal made. Never blocks or throws; a no-op without client credentials. */

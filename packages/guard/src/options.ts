@@ -43,6 +43,19 @@ export interface GuardOptions {
    * Default 5000; 0 asks the issuer on every request, so revocations apply at once.
    */
   introspectionCacheMs?: number;
+  /**
+   * The URL clients use to reach this product, which DPoP proofs name in htu. A string is a base
+   * URL whose scheme, host and port replace those of the request; the path stays the request's.
+   * A function receives the method and the URL the adapter saw (built from the Host header) and
+   * returns the public URL of the request. Default: the audience's scheme, host and port, because
+   * a Host header is chosen by the client.
+   */
+  publicUrl?: string | ((request: { method: string; url: URL }) => string);
+  /**
+   * DPoP proofs remembered per process to reject a replayed one, each for two minutes. Default
+   * 100000. Past it the oldest are forgotten early.
+   */
+  dpopReplayCacheSize?: number;
   /** Logger for starts, stops, feed outages and failures. Default: no logging. */
   logger?: GuardLogger;
   /**
@@ -65,6 +78,9 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   maxBuffer: number;
   introspectionCacheMs: number;
+  /** Returns the public URL of a request, as DPoP proofs name it in htu; undefined when neither publicUrl nor the audience gives one. */
+  publicUrl: ((request: { method: string; url: URL }) => string) | undefined;
+  dpopReplayCacheSize: number;
   logger: GuardLogger;
   now: () => number;
 }
@@ -112,6 +128,22 @@ function resolveAlgorithms(value: unknown): string[] {
   return [...value];
 }
 
+function resolvePublicUrl(value: unknown, audience: string): ResolvedOptions['publicUrl'] {
+  if (typeof value === 'function') return value as ResolvedOptions['publicUrl'];
+
+  let origin: string;
+  if (value === undefined) {
+    // An audience that is no URL leaves DPoP without a public URL; such requests are then rejected.
+    if (!URL.canParse(audience)) return undefined;
+    origin = new URL(audience).origin;
+  } else {
+    const base = requireString('publicUrl', value);
+    if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) throw new TypeError(`guard option publicUrl must be an absolute http or https URL, got ${base}`);
+    origin = new URL(base).origin;
+  }
+  return ({ url }) => `${origin}${url.pathname}`;
+}
+
 function resolveClient(options: GuardOptions): ResolvedOptions['client'] {
   if (options.clientId === undefined && options.clientSecret === undefined) return undefined;
   return { id: requireString('clientId', options.clientId), secret: requireString('clientSecret', options.clientSecret) };
@@ -129,9 +161,10 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw new TypeError('guard option now must be a function returning epoch milliseconds');
 
+  const audience = requireString('audience', options.audience);
   return {
     issuer: resolveIssuer(options.issuer),
-    audience: requireString('audience', options.audience),
+    audience,
     profile,
     client,
     algorithms: resolveAlgorithms(options.algorithms),
@@ -142,6 +175,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     flushIntervalMs: requireInteger('usage.flushIntervalMs', options.usage?.flushIntervalMs, 2000, 10),
     maxBuffer: requireInteger('usage.maxBuffer', options.usage?.maxBuffer, 10_000, 1),
     introspectionCacheMs: requireInteger('introspectionCacheMs', options.introspectionCacheMs, 5000, 0),
+    publicUrl: resolvePublicUrl(options.publicUrl, audience),
+    dpopReplayCacheSize: requireInteger('dpopReplayCacheSize', options.dpopReplayCacheSize, 100_000, 1),
     logger: options.logger ?? silentLogger,
     now,
   };

@@ -21,6 +21,11 @@ export interface Principal {
   readonly expiresAt: number;
   /** The account's token generation when the token was issued; 0 when the token has none. */
   readonly generation: number;
+  /**
+   * RFC 7638 thumbprint of the key the token is bound to (`cnf.jkt`, RFC 9449 §6), or
+   * undefined for a bearer token. A bound token is accepted only with a DPoP proof by that key.
+   */
+  readonly dpopKeyThumbprint?: string;
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -45,6 +50,14 @@ function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
+/** Reads `cnf.jkt`: undefined without cnf, null when cnf is present but names no thumbprint this guard understands. */
+function readKeyThumbprint(value: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) return null;
+  const jkt = (value as Record<string, unknown>).jkt;
+  return nonEmptyString(jkt) ? jkt : null;
+}
+
 /**
  * Builds a frozen principal from claims whose signature, issuer, audience and lifetime are
  * already checked. Returns a reason when a Tessera claim is missing or has the wrong type.
@@ -56,6 +69,8 @@ export function principalFromClaims(payload: JWTPayload, audience: string): Prin
   const scope = claims[CLAIMS.scope] ?? '';
   const generation = claims[CLAIMS.generation] ?? 0;
   const instance = claims[CLAIMS.instance] ?? '';
+  // A cnf with another confirmation method (such as x5t#S256) binds the token to something guard cannot check, so it fails closed.
+  const dpopKeyThumbprint = readKeyThumbprint(claims.cnf);
 
   if (!nonEmptyString(payload.sub)) return { invalidClaim: 'sub' };
   if (!nonEmptyString(payload.jti)) return { invalidClaim: 'jti' };
@@ -66,6 +81,7 @@ export function principalFromClaims(payload: JWTPayload, audience: string): Prin
   if (typeof instance !== 'string') return { invalidClaim: CLAIMS.instance };
   if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) return { invalidClaim: CLAIMS.generation };
   if (!resources) return { invalidClaim: CLAIMS.resources };
+  if (dpopKeyThumbprint === null) return { invalidClaim: 'cnf' };
 
   return Object.freeze({
     accountId: payload.sub,
@@ -78,5 +94,6 @@ export function principalFromClaims(payload: JWTPayload, audience: string): Prin
     tokenId: payload.jti,
     expiresAt: payload.exp * 1000,
     generation,
+    ...(dpopKeyThumbprint === undefined ? {} : { dpopKeyThumbprint }),
   });
 }

@@ -62,6 +62,7 @@ describe('guard errors', () => {
       assert.equal(error.code, code);
       assert.equal(error.name, 'GuardError');
       if (expected === 503) assert.equal(error.wwwAuthenticate, undefined);
+      else if (['invalid_dpop_proof', 'dpop_bound_token', 'token_not_bound'].includes(code)) assert.match(error.wwwAuthenticate ?? '', /^DPoP .*, algs="ES256 EdDSA RS256 PS256"$/);
       else assert.match(error.wwwAuthenticate ?? '', /^Bearer/);
     }
   });

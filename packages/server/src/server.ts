@@ -20,6 +20,7 @@ import { migrateToLatest } from './storage/migrations.js';
 import { pruneRevokedTokens } from './storage/revoked-tokens.js';
 import { pruneRevocations } from './storage/revocations.js';
 import { pruneOpaqueTokens } from './storage/opaque-tokens.js';
+import { pruneDpopProofs } from './storage/dpop-proofs.js';
 import type { Database } from './storage/tables.js';
 import { FailureThrottle } from './throttle.js';
 import { LastUsedTracker } from './usage/last-used.js';
@@ -137,6 +138,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       pruneRevokedTokens(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired token revocations failed; retrying in an hour'));
       pruneOpaqueTokens(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired opaque tokens failed; retrying in an hour'));
       pruneRevocations(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning the revocation feed failed; retrying in an hour'));
+      pruneDpopProofs(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning seen DPoP proofs failed; retrying in an hour'));
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
 

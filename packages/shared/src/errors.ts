@@ -1,7 +1,8 @@
 /**
  * The one catalogue of error codes. OAuth endpoints return the RFC 6749 (and RFC 7009,
- * RFC 8707) `error` values, and the admin API returns RFC 9457 problem details whose `code`
- * is one of ADMIN_ERRORS. docs/errors.md documents every entry and a test keeps both in step.
+ * RFC 8707, RFC 9449) `error` values, and the admin API returns RFC 9457 problem details
+ * whose `code` is one of ADMIN_ERRORS. docs/errors.md documents every entry and a test keeps
+ * both in step.
  */
 
 export const OAUTH_ERRORS = {
@@ -12,6 +13,7 @@ export const OAUTH_ERRORS = {
   unsupported_grant_type: { status: 400, title: 'The grant type is not supported.' },
   invalid_scope: { status: 400, title: 'A requested scope is unknown or not granted.' },
   invalid_target: { status: 400, title: 'The requested resource is unknown or not granted.' },
+  invalid_dpop_proof: { status: 400, title: 'The DPoP proof is missing, invalid or replayed (RFC 9449).' },
   unsupported_token_type: { status: 400, title: 'The server cannot revoke this token type.' },
   access_denied: { status: 403, title: 'The client may not do this: the instance or its network address is not allowed.' },
   slow_down: { status: 429, title: 'Too many requests (failed authentications or the account rate limit); retry after Retry-After seconds.' },

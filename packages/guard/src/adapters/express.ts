@@ -12,6 +12,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { ResourceReference } from '../authorize.js';
+import type { RequestDetails } from '../dpop.js';
 import type { GuardError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { Principal } from '../principal.js';
@@ -45,11 +46,16 @@ function routeTemplate(req: Request): string {
   return `${req.baseUrl}${String(route.path)}`;
 }
 
+/** Returns the method, URL and DPoP proofs of a request, for DPoP-bound tokens. */
+function requestDetails(req: Request): RequestDetails {
+  return { method: req.method, url: `${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`, dpop: req.headersDistinct.dpop };
+}
+
 export function tesseraGuard(guard: Guard, options: ExpressGuardOptions = {}): RequestHandler {
   return async (req, res, next) => {
     let principal = req.tessera;
     if (!principal) {
-      const result = await guard.authenticate(req.headers.authorization);
+      const result = await guard.authenticate(req.headers.authorization, requestDetails(req));
       if (!result.ok) return sendRejection(res, result.error);
 
       const authenticated = result.principal;

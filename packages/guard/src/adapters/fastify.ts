@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { ResourceReference } from '../authorize.js';
+import type { RequestDetails } from '../dpop.js';
 import type { GuardError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { Principal } from '../principal.js';
@@ -35,6 +36,11 @@ export function sendRejection(reply: FastifyReply, error: GuardError): FastifyRe
   return reply.code(rejection.status).headers(rejection.headers).send(rejection.body);
 }
 
+/** Returns the method, URL and DPoP proofs of a request, for DPoP-bound tokens. */
+function requestDetails(request: FastifyRequest): RequestDetails {
+  return { method: request.method, url: `${request.protocol}://${request.host}${request.url}`, dpop: request.raw.headersDistinct.dpop };
+}
+
 /**
  * Returns a preHandler that rejects requests whose token lacks `scope` with 403. It
  * authenticates the request itself when the plugin has not, but only the plugin reports usage.
@@ -43,7 +49,7 @@ export function requireScope(guard: Guard, scope: string): preHandlerAsyncHookHa
   return async function checkScope(request: FastifyRequest, reply: FastifyReply) {
     let principal = request.tessera;
     if (!principal) {
-      const result = await guard.authenticate(request.headers.authorization);
+      const result = await guard.authenticate(request.headers.authorization, requestDetails(request));
       if (!result.ok) return sendRejection(reply, result.error);
       principal = result.principal;
       request.tessera = principal;
@@ -60,7 +66,7 @@ async function plugin(app: FastifyInstance, options: FastifyGuardOptions): Promi
   app.decorateRequest('tesseraResource', null);
 
   app.addHook('onRequest', async (request, reply) => {
-    const result = await guard.authenticate(request.headers.authorization);
+    const result = await guard.authenticate(request.headers.authorization, requestDetails(request));
     if (!result.ok) return sendRejection(reply, result.error);
 
     request.tessera = result.principal;

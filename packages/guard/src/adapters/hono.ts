@@ -14,6 +14,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { ResourceReference } from '../authorize.js';
+import type { RequestDetails } from '../dpop.js';
 import type { GuardError } from '../errors.js';
 import type { Guard } from '../guard.js';
 import type { Principal } from '../principal.js';
@@ -35,12 +36,17 @@ export function rejectionResponse(error: GuardError): Response {
   return new Response(rejection.body, { status: rejection.status, headers: rejection.headers });
 }
 
+/** Returns the method, URL and DPoP proofs of a request; the Fetch API joins repeated DPoP lines with commas. */
+function requestDetails(c: Context): RequestDetails {
+  return { method: c.req.method, url: c.req.url, dpop: c.req.header('dpop') };
+}
+
 export function tesseraGuard(guard: Guard, options: HonoGuardOptions = {}): MiddlewareHandler<{ Variables: TesseraVariables }> {
   return async (c: Context<{ Variables: TesseraVariables }>, next) => {
     let principal = c.get('tessera');
     const authenticatedHere = principal === undefined;
     if (!principal) {
-      const result = await guard.authenticate(c.req.header('authorization'));
+      const result = await guard.authenticate(c.req.header('authorization'), requestDetails(c));
       if (!result.ok) return rejectionResponse(result.error);
       principal = result.principal;
       c.set('tessera', principal);

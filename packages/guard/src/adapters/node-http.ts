@@ -5,6 +5,8 @@
  * once the response finishes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { RequestDetails } from '../dpop.js';
 import type { ResourceReference } from '../authorize.js';
 import type { GuardError } from '../errors.js';
 import type { Guard } from '../guard.js';
@@ -26,6 +28,8 @@ export type GuardedHandler = (req: IncomingMessage, res: ServerResponse, princip
 
 const resources = new WeakMap<IncomingMessage, ResourceReference>();
 const reporting = new WeakSet<IncomingMessage>();
+// A second check of the same request reuses its principal, because a DPoP proof is accepted only once.
+const authenticated = new WeakMap<IncomingMessage, Principal>();
 
 /** Names the resource a request touched, for its usage report. */
 export function setUsageResource(req: IncomingMessage, resource: ResourceReference): void {
@@ -39,6 +43,12 @@ export function sendRejection(res: ServerResponse, error: GuardError): void {
   res.end(rejection.body);
 }
 
+/** Returns the method, URL and DPoP proofs of a request, for DPoP-bound tokens. */
+export function requestDetails(req: IncomingMessage): RequestDetails {
+  const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  return { method: req.method ?? 'GET', url: `${scheme}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, dpop: req.headersDistinct.dpop };
+}
+
 function routeOf(req: IncomingMessage, route: NodeHttpGuardOptions['route']): string {
   if (typeof route === 'function') return route(req);
   return route ?? pathWithoutQuery(req.url);
@@ -50,17 +60,22 @@ function routeOf(req: IncomingMessage, route: NodeHttpGuardOptions['route']): st
  * final status, whenever a principal was found.
  */
 export async function checkRequest(guard: Guard, req: IncomingMessage, res: ServerResponse, options: NodeHttpGuardOptions = {}): Promise<Principal | undefined> {
-  const result = await guard.authenticate(req.headers.authorization);
-  if (!result.ok) {
-    sendRejection(res, result.error);
-    return undefined;
+  let principal = authenticated.get(req);
+  if (!principal) {
+    const result = await guard.authenticate(req.headers.authorization, requestDetails(req));
+    if (!result.ok) {
+      sendRejection(res, result.error);
+      return undefined;
+    }
+    principal = result.principal;
+    authenticated.set(req, principal);
   }
 
-  const { principal } = result;
   if (!reporting.has(req)) {
     reporting.add(req);
+    const reported = principal;
     res.once('finish', () => {
-      guard.report(principal, { method: req.method ?? 'GET', route: routeOf(req, options.route), status: res.statusCode, resource: resources.get(req) });
+      guard.report(reported, { method: req.method ?? 'GET', route: routeOf(req, options.route), status: res.statusCode, resource: resources.get(req) });
     });
   }
 

@@ -31,7 +31,9 @@ export async function introspect(
     scope: c.scope,
     client_id: c.client_id,
     username: active.account.name,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a bound token is introspected with its confirmation and the DPoP type.
+    token_type: c.cnf ? 'DPoP' : 'Bearer',
+    ...(c.cnf ? { cnf: { jkt: c.cnf.jkt } } : {}),
     exp: c.exp,
     iat: c.iat,
     sub: c.sub,

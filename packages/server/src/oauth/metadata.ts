@@ -1,3 +1,4 @@
+import { DPOP_ALGORITHMS } from '@tessera/shared';
 import type { TesseraConfig } from '../config.js';
 
 /** RFC 8414 authorization server metadata. */
@@ -17,5 +18,7 @@ export function authorizationServerMetadata(config: TesseraConfig): Record<strin
     token_endpoint_auth_methods_supported: clientAuthMethods,
     introspection_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
+    // RFC 9449 §5.1: the token endpoint binds tokens to DPoP proofs signed with these algorithms.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
   };
 }

@@ -29,6 +29,14 @@ function formParams(request: FastifyRequest): Map<string, string[]> {
   return parseStrictForm(typeof request.body === 'string' ? request.body : '', new Set(['resource']));
 }
 
+/**
+ * Returns one entry per DPoP proof, from separate header lines or from one line that joins
+ * several with commas (RFC 9110 §5.3). A JWT contains no comma, so a comma separates proofs.
+ */
+function dpopProofs(request: FastifyRequest): string[] {
+  return (request.raw.headersDistinct.dpop ?? []).flatMap((value) => value.split(',')).map((proof) => proof.trim());
+}
+
 function authorizationHeader(request: FastifyRequest): string | undefined {
   return request.headers.authorization;
 }
@@ -77,10 +85,17 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = formParams(request);
     const userAgent = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null;
-    const issued = await handleTokenRequest(ctx, { params, authorization: authorizationHeader(request), sourceIp: request.ip, userAgent });
+    const issued = await handleTokenRequest(ctx, {
+      params,
+      authorization: authorizationHeader(request),
+      dpopProofs: dpopProofs(request),
+      endpointUrl: `${ctx.config.issuer}${request.routeOptions.url}`,
+      sourceIp: request.ip,
+      userAgent,
+    });
 
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+    return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn, scope: issued.scope };
   };
   app.post('/oauth/token', token);
   app.post('/rest/oauth2/latest/token', token);

@@ -22,6 +22,8 @@ export interface AccessTokenClaims extends JWTPayload {
   instance: string;
   resources: ResourceRestrictions;
   generation?: number;
+  /** Set on a DPoP-bound token: the RFC 7638 thumbprint of the client's key. */
+  cnf?: { jkt: string };
 }
 
 /**

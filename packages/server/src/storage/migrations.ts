@@ -203,6 +203,17 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0009_dpop_proofs': {
+    async up(db: Kysely<any>) {
+      // DPoP proofs the token endpoint accepted, so that every node rejects a replayed one (RFC 9449 §11.1).
+      await db.schema
+        .createTable('dpop_proofs')
+        .addColumn('jti_hash', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('dpop_proofs_expires').on('dpop_proofs').column('expires_at').execute();
+    },
+  },
   '0012_delegated_administration': {
     async up(db: Kysely<any>) {
       // Instances an admin with the instance-admin role manages; other roles ignore it.

@@ -163,6 +163,13 @@ export interface OpaqueTokenRow {
   expires_at: number;
 }
 
+export interface DpopProofRow {
+  /** SHA-256 of the proof key's thumbprint and the proof's jti, base64url. */
+  jti_hash: string;
+  /** After this time the proof's iat is outside the accepted window, so the row can go. */
+  expires_at: number;
+}
+
 export interface PolicyRow {
   /** Always "organisation": the table holds one row. */
   id: string;
@@ -192,5 +199,6 @@ export interface Database {
   opaque_tokens: OpaqueTokenRow;
   meta: MetaRow;
   policies: PolicyRow;
+  dpop_proofs: DpopProofRow;
   admin_instances: AdminInstanceRow;
 }

@@ -9,6 +9,10 @@ import type { AuthenticatedClient } from '../client-auth.js';
 export interface TokenRequest {
   params: Map<string, string[]>;
   authorization: string | undefined;
+  /** Values of the DPoP headers, one entry per header; empty when the request has none. */
+  dpopProofs: string[];
+  /** The token endpoint URL the client used, built from the issuer, which a DPoP proof's htu must name. */
+  endpointUrl: string;
   sourceIp: string;
   userAgent: string | null;
   /** The client id the request presented, known once credentials are read. */
@@ -22,6 +26,8 @@ export interface TokenRequest {
   policy?: Policy;
   /** Set when the account went over a rate limit in log-only mode, so the audit event shows it. */
   rateLimitExceeded?: RateLimitWindow;
+  /** RFC 7638 thumbprint of the DPoP proof's key, set when the token is to be bound to it. */
+  dpopKeyThumbprint?: string;
 }
 
 export interface IssuedToken {
@@ -29,6 +35,8 @@ export interface IssuedToken {
   expiresIn: number;
   scope: string;
   jti: string;
+  /** `DPoP` for a token bound to a key with `cnf.jkt`, else `Bearer`. */
+  tokenType: 'Bearer' | 'DPoP';
   /** Set for an opaque token: the claims to store with it. */
   opaqueClaims?: Record<string, unknown>;
 }

@@ -36,13 +36,16 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
       [CLAIMS.instance]: grant.instanceSlug,
       [CLAIMS.resources]: grant.resources,
       [CLAIMS.generation]: Number(account.token_generation),
+      // RFC 9449 §6.1: the confirmation claim names the key whose proofs must accompany the token.
+      ...(request.dpopKeyThumbprint ? { cnf: { jkt: request.dpopKeyThumbprint } } : {}),
   };
+  const tokenType = request.dpopKeyThumbprint ? 'DPoP' : 'Bearer';
 
   // An opaque token is a random reference that only introspection can resolve; its claims are
   // stored (under a hash of the token) in the same commit as the audit event.
   if (instance.token_format === 'opaque') {
-    return { accessToken: generateOpaqueToken(), expiresIn: expiresAt - issuedAt, scope, jti, opaqueClaims: claims };
+    return { accessToken: generateOpaqueToken(), expiresIn: expiresAt - issuedAt, scope, jti, tokenType, opaqueClaims: claims };
   }
   const accessToken = ctx.keyRing.sign({ typ: ACCESS_TOKEN_TYPE }, claims);
-  return { accessToken, expiresIn: expiresAt - issuedAt, scope, jti };
+  return { accessToken, expiresIn: expiresAt - issuedAt, scope, jti, tokenType };
 }

@@ -7,6 +7,7 @@ import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
 import { authenticate } from './authenticate.js';
 import { applyScopePolicy } from './apply-scope-policy.js';
+import { checkDpop } from './check-dpop.js';
 import { checkGrantType } from './check-grant-type.js';
 import { enforceGuardrails } from './enforce-guardrails.js';
 import type { IssuedToken, TokenRequest } from './context.js';
@@ -23,6 +24,7 @@ export async function handleTokenRequest(ctx: ServerContext, request: TokenReque
     checkGrantType(request);
     await authenticate(ctx, request);
     await enforceGuardrails(ctx, request);
+    await checkDpop(ctx, request);
     await selectGrant(ctx, request);
     applyScopePolicy(ctx, request);
     resolveScopes(request);
@@ -59,6 +61,7 @@ function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedTok
       expiresIn: token.expiresIn,
       authMethod: method,
       ...(claims ? { format: 'opaque' } : {}),
+      ...(request.dpopKeyThumbprint ? { dpopJkt: request.dpopKeyThumbprint } : {}),
       ...(request.rateLimitExceeded ? { rateLimitExceeded: request.rateLimitExceeded } : {}),
     },
   }, storeOpaqueToken);

@@ -4,7 +4,9 @@ import { auditEventRoutes } from './audit-events.js';
 import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
 import { instanceRoutes } from './instances.js';
+import { notificationRoutes } from './notifications.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
+import { reportRoutes } from './reports.js';
 import { profileRoutes } from './profiles.js';
 import { openApiRoute } from './openapi.js';
 import { accountUsageRoutes } from './account-usage.js';
@@ -43,7 +45,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, notificationRoutes, reportRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

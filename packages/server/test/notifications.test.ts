@@ -147,7 +147,8 @@ describe('expiry notifications', () => {
     assert.equal(delivery.lastStatusCode, 500);
     assert.equal(delivery.lastError, 'the receiver answered 500');
     const retryAt = Date.parse(delivery.nextAttemptAt);
-    assert.ok(retryAt >= server.clock.now() + 60_000 && retryAt <= server.clock.now() + 66_000, delivery.nextAttemptAt);
+    assert.ok(retryAt >= server.clock.now() + 60_000, delivery.nextAttemptAt);
+    assert.ok(retryAt <= server.clock.now() + 66_000, delivery.nextAttemptAt);
 
     await cycleAt(retryAt - 1000);
     assert.equal(webhooks.on(path).length, 1);

@@ -33,7 +33,7 @@ function isUnusedCursor(value: unknown): value is { value: number; id: string } 
   return typeof cursor?.value === 'number' && typeof cursor.id === 'string';
 }
 
-/** Lists that help admins act before something breaks: credentials about to expire, accounts nobody uses. */
+/** Lists that help admins act before something breaks: credentials about to expire, accounts that request no tokens. */
 export async function reportRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/reports/expiring-credentials', { schema: { querystring: ExpiringQuery } }, async (request) => {
     const query = request.query as { withinDays?: string; limit?: string; cursor?: string };

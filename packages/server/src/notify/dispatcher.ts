@@ -31,10 +31,13 @@ export async function attemptDelivery(ctx: ServerContext, email: EmailSender, ro
   const now = ctx.clock.now();
   const attempts = Number(row.attempts) + 1;
   const retryAt = result.ok || result.permanent ? null : nextAttemptAt(attempts, now);
+  let status: NotificationDeliveryRow['status'] = 'pending';
+  if (result.ok) status = 'delivered';
+  else if (retryAt === null) status = 'failed';
   const updated: NotificationDeliveryRow = {
     ...row,
     attempts,
-    status: result.ok ? 'delivered' : retryAt === null ? 'failed' : 'pending',
+    status,
     next_attempt_at: retryAt,
     last_error: result.ok ? null : result.error,
     last_status_code: result.statusCode ?? null,

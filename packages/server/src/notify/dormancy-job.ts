@@ -9,7 +9,7 @@ import { type NotificationPayload, accountSummary, daysUntil } from './events.js
 
 type Dormancy = Policy['dormancy'];
 
-/** The last use of an account, or its creation when it was never used: the start of its idle period. */
+/** Returns the start of an account's idle period: its last use, or its creation when it was never used. */
 function idleSince(account: ServiceAccountRow): number {
   return Number(account.last_used_at ?? account.created_at);
 }

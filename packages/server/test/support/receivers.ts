@@ -10,11 +10,11 @@ export interface ReceivedWebhook {
   json: any;
 }
 
-/** A webhook receiver on 127.0.0.1 that records every request and answers with queued statuses (200 by default). */
+/** A webhook receiver on 127.0.0.1 that records every request and responds with queued statuses (200 by default). */
 export interface WebhookReceiver {
   url: string;
   requests: ReceivedWebhook[];
-  /** Statuses to answer for one path, first in first out; then 200. */
+  /** Queues response statuses for one path, first in first out; later requests get 200. */
   respondWith(path: string, ...statuses: number[]): void;
   on(path: string): ReceivedWebhook[];
   close(): Promise<void>;
@@ -107,7 +107,7 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Verifies a Tessera-Signature header the way docs/notifications.md tells receivers to. */
+/** Verifies a Tessera-Signature header with the scheme that docs/notifications.md documents for receivers. */
 export function verifySignature(header: string | undefined, body: string, secret: string, nowSeconds: number, toleranceSeconds = 300): boolean {
   const parts = Object.fromEntries((header ?? '').split(',').map((part) => part.split('=', 2) as [string, string]));
   const timestamp = Number(parts.t);

@@ -257,6 +257,7 @@ describe('email without SMTP', () => {
     const result = await server.admin.get('/notifications/deliveries?status=failed');
     assert.equal(result.status, 200);
     assert.equal(result.body.items.length, 1);
+    assert.equal(result.body.items[0].accountName, 'no-smtp');
     assert.equal(result.body.items[0].channel, 'email');
     assert.equal(result.body.items[0].target, 'ops@example.test');
     assert.equal(result.body.items[0].eventType, 'credential.expiring');

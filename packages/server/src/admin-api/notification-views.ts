@@ -15,11 +15,13 @@ export function displayTarget(row: Pick<NotificationDeliveryRow, 'channel' | 'ta
   }
 }
 
-export function deliveryView(row: NotificationDeliveryRow) {
+/** Builds the API view of a delivery; `accountName` is present where the query joined the account. */
+export function deliveryView(row: NotificationDeliveryRow & { account_name?: string | null }) {
   return {
     id: row.id,
     eventType: row.event_type,
     accountId: row.account_id,
+    ...(row.account_name === undefined ? {} : { accountName: row.account_name }),
     credentialId: row.credential_id,
     channel: row.channel,
     target: displayTarget(row),

@@ -45,7 +45,7 @@ async function deliveryPage(ctx: ServerContext, query: DeliveryParameters) {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: page.map(deliveryView),
+    items: page.map((row) => deliveryView(row)),
     nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: Number(last.created_at), id: last.id }) : null,
   };
 }

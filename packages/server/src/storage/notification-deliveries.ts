@@ -76,11 +76,17 @@ export interface DeliveryPage {
   limit: number;
 }
 
-/** Lists deliveries newest first. */
-export function listDeliveries(db: Kysely<Database>, page: DeliveryPage): Promise<NotificationDeliveryRow[]> {
-  let query = db.selectFrom('notification_deliveries').selectAll();
-  if (page.accountId) query = query.where('account_id', '=', page.accountId);
-  if (page.status) query = query.where('status', '=', page.status);
-  if (page.after) query = query.where(sql<boolean>`(created_at, id) < (${page.after.createdAt}, ${page.after.id})`);
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+/** Lists deliveries newest first, with the name of their account, or null once it is deleted. */
+export function listDeliveries(db: Kysely<Database>, page: DeliveryPage): Promise<(NotificationDeliveryRow & { account_name: string | null })[]> {
+  let query = db
+    .selectFrom('notification_deliveries')
+    .leftJoin('service_accounts', 'service_accounts.id', 'notification_deliveries.account_id')
+    .selectAll('notification_deliveries')
+    .select('service_accounts.name as account_name');
+  if (page.accountId) query = query.where('notification_deliveries.account_id', '=', page.accountId);
+  if (page.status) query = query.where('notification_deliveries.status', '=', page.status);
+  if (page.after) {
+    query = query.where(sql<boolean>`(notification_deliveries.created_at, notification_deliveries.id) < (${page.after.createdAt}, ${page.after.id})`);
+  }
+  return query.orderBy('notification_deliveries.created_at', 'desc').orderBy('notification_deliveries.id', 'desc').limit(page.limit).execute();
 }

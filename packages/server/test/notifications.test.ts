@@ -211,6 +211,20 @@ describe('expiry notifications', () => {
     assertProblem(await server.admin.post('/notifications/deliveries/no-such-delivery/retry'), 404, 'not_found');
   });
 
+  it('does not follow a redirect', async () => {
+    const { account, path, expiresAt } = await accountWithContacts(20, []);
+    await queryDatabase(server, `UPDATE service_accounts SET contacts = '[{"type":"webhook","url":"${webhooks.url}${path}"}]' WHERE id = '${account.id}'`);
+    webhooks.respondWith(path, 302);
+
+    await cycleAt(expiresAt - 7 * DAY_MS);
+    const [delivery] = await deliveriesOf(account.id);
+
+    assert.equal(webhooks.on(path).length, 1);
+    assert.equal(delivery.status, 'pending');
+    assert.equal(delivery.lastStatusCode, 302);
+    assert.equal(delivery.lastError, 'the receiver answered 302 with a redirect, which is not followed; configure the final URL');
+  });
+
   it('records an invalid webhook URL as failed', async () => {
     const { account, expiresAt } = await accountWithContacts(20, [{ type: 'webhook', url: 'ftp://127.0.0.1/hook' }, { type: 'webhook', url: 'not a url' }]);
     await cycleAt(expiresAt - 7 * DAY_MS);
@@ -237,6 +251,31 @@ describe('expiry notifications', () => {
 
     assert.equal(webhooks.on(disabled.path).length, 0);
     assert.equal(webhooks.on(rotated.path).length, 0);
+  });
+});
+
+describe('email to an unreachable SMTP server', () => {
+  let server: TestServer;
+
+  before(async () => {
+    const port = await closedPort();
+    server = await startTestServer({ config: { smtpUrl: `smtp://mailer:pa55-word-secret@127.0.0.1:${port}`, smtpFrom: 'tessera@example.test', notificationIntervalMs: 3_600_000 } });
+  });
+
+  after(() => server.close());
+
+  it('keeps the password out of the record', async () => {
+    const account = await createAccount(server, { name: 'smtp-down', credential: { expiresInDays: 5 } });
+    await queryDatabase(server, `UPDATE service_accounts SET contacts = '[{"type":"email","address":"ops@example.test"}]' WHERE id = '${account.id}'`);
+    await runNotificationCycle(server.tessera.context);
+
+    const result = await server.admin.get(`/service-accounts/${account.id}/notifications`);
+    const [delivery] = result.body.items;
+    assert.equal(delivery.status, 'pending');
+    assert.equal(delivery.attempts, 1);
+    assert.match(delivery.lastError, /^sending failed: E[A-Z]+$/);
+    const [row] = await queryDatabase<any>(server, `SELECT * FROM notification_deliveries WHERE id = '${delivery.id}'`);
+    assert.equal(JSON.stringify(row).includes('pa55-word-secret'), false);
   });
 });
 

@@ -26,8 +26,8 @@ export function applicableLead(leadDays: number[], expiresAt: number, now: numbe
  */
 export async function queueExpiryNotifications(ctx: ServerContext, now: number): Promise<number> {
   const policy = await ctx.policies.current();
-  const leads = policy.notifications.expiryLeadDays;
-  const horizon = now + Math.max(0, ...leads) * DAY_MS;
+  const leads = Array.isArray(policy.notifications.expiryLeadDays) ? policy.notifications.expiryLeadDays : [];
+  const horizon = now + Math.max(0, ...leads.filter(Number.isFinite)) * DAY_MS;
 
   const rows = await ctx.db
     .selectFrom('credentials')

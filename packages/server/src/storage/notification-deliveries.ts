@@ -1,6 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, NotificationDeliveryRow } from './tables.js';
 
+// NOTE: delivered and failed rows are kept for good, because their dedupe keys stop a notice
+// from being sent twice; the table grows by one row per notice and contact.
+
 /**
  * Inserts deliveries whose dedupe key is new and skips the others, so that nodes running the
  * same job at once, or one node after a restart, add each message once.

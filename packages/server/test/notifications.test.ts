@@ -279,6 +279,34 @@ describe('email to an unreachable SMTP server', () => {
   });
 });
 
+describe('notification scheduler', () => {
+  let server: TestServer;
+  let webhooks: WebhookReceiver;
+
+  before(async () => {
+    webhooks = await startWebhookReceiver();
+    server = await startTestServer({ config: { notificationIntervalMs: 1000 } });
+  });
+
+  after(async () => {
+    await server.close();
+    await webhooks.close();
+  });
+
+  it('runs cycles on its interval', async () => {
+    const account = await createAccount(server, { name: 'scheduled', credential: { expiresInDays: 5 } });
+    await queryDatabase(server, `UPDATE service_accounts SET contacts = '[{"type":"webhook","url":"${webhooks.url}/scheduled"}]' WHERE id = '${account.id}'`);
+
+    // Waits for at most five intervals of real time.
+    for (let waited = 0; waited < 5000 && webhooks.on('/scheduled').length === 0; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    assert.equal(webhooks.on('/scheduled').length, 1);
+    assert.equal(webhooks.on('/scheduled')[0].json.type, 'credential.expiring');
+  });
+});
+
 describe('email without SMTP', () => {
   let server: TestServer;
 

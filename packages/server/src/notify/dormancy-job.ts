@@ -40,6 +40,8 @@ function dormancyEvent(id: string, type: 'account.dormant_warning' | 'account.do
  */
 export async function runDormancyJob(ctx: ServerContext, now: number): Promise<void> {
   // The rule reads last-used times from the database, so write this node's pending ones first.
+  // NOTE: a use still pending on another node (up to its flush interval, 5 s by default) is not
+  // seen, so an account first used again within that window can still be flagged or disabled.
   await ctx.lastUsed.flush();
   await clearReusedAccounts(ctx, now);
 

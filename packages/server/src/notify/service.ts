@@ -25,13 +25,25 @@ export class NotificationService {
     return this.ctx as ServerContext;
   }
 
-  /** Runs one cycle now: queue expiry notices, apply the dormancy rule, then send what is due. */
+  /**
+   * Runs one cycle now: queue expiry notices, apply the dormancy rule, then send what is due.
+   * A failing step is logged and does not stop the steps after it.
+   */
   async runCycle(): Promise<void> {
     const ctx = this.context;
     const now = ctx.clock.now();
-    await queueExpiryNotifications(ctx, now);
-    await runDormancyJob(ctx, now);
-    await dispatchDueDeliveries(ctx, this.email);
+    const steps: [string, () => Promise<unknown>][] = [
+      ['expiry notices', () => queueExpiryNotifications(ctx, now)],
+      ['dormant accounts', () => runDormancyJob(ctx, now)],
+      ['delivery', () => dispatchDueDeliveries(ctx, this.email)],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        ctx.logger.error({ err: error, step: name }, `the notification step "${name}" failed; retrying on the next cycle`);
+      }
+    }
   }
 
   /** Runs a cycle every `notificationIntervalMs`, skipping a tick while the previous cycle still runs. */
@@ -39,11 +51,9 @@ export class NotificationService {
     if (!this.email.configured) this.ctx.logger.info('SMTP is not configured, so email notifications are recorded as failed; set TESSERA_SMTP_URL and TESSERA_SMTP_FROM to send them');
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.runCycle()
-        .catch((error) => this.ctx.logger.error({ err: error }, 'the notification cycle failed; retrying on the next interval'))
-        .finally(() => {
-          this.running = undefined;
-        });
+      this.running = this.runCycle().finally(() => {
+        this.running = undefined;
+      });
     }, this.ctx.config.notificationIntervalMs);
     this.timer.unref();
   }

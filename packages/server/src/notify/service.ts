@@ -20,7 +20,7 @@ export class NotificationService {
     this.email = new EmailSender(ctx.config.smtpUrl, ctx.config.smtpFrom);
   }
 
-  /** The server context, which contains this service once the server has built it. */
+  /** Returns the server context, which contains this service once the server has built it. */
   private get context(): ServerContext {
     return this.ctx as ServerContext;
   }

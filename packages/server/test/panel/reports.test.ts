@@ -78,4 +78,15 @@ describe('panel expiring and unused page', () => {
     assert.deepEqual(harness.errors, []);
     assert.deepEqual(harness.foreignRequests, []);
   });
+
+  it('fits 1024 pixels wide', async () => {
+    const { page } = harness;
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await page.reload();
+    await waitForTable(page);
+
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 1024, `the page is ${width} pixels wide`);
+    await screenshot(page, 'reports-1024');
+  });
 });

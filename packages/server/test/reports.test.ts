@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { hash } from '@node-rs/argon2';
+import { insertAdmin } from '../src/storage/admins.js';
 import { assertProblem } from './support/problem.js';
-import { type TestServer, createAccount, ensureInstance, requestToken, startTestServer } from './support/server.js';
+import { AdminClient, type TestServer, createAccount, ensureInstance, requestToken, startTestServer } from './support/server.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -124,6 +126,17 @@ describe('reports', () => {
 
     assert.equal(result.status, 200, result.text);
     assert.deepEqual(result.body, { items: [], nextCursor: null });
+  });
+
+  it('limits auditors to reading', async () => {
+    await insertAdmin(server.tessera.context.db, { id: 'auditor-1', username: 'auditor', password_hash: await hash('auditor-password-1'), role: 'auditor', created_at: server.clock.now() });
+    const auditor = new AdminClient(server.baseUrl);
+    assert.equal((await auditor.signIn('auditor', 'auditor-password-1')).status, 200);
+
+    assert.equal((await auditor.get('/reports/unused-accounts')).status, 200);
+    assert.equal((await auditor.get('/notifications/deliveries')).status, 200);
+    assertProblem(await auditor.get('/notifications/signing-secret'), 403, 'forbidden');
+    assertProblem(await auditor.post('/notifications/deliveries/any-id/retry'), 403, 'forbidden');
   });
 
   it('requires sign-in for reports', async () => {

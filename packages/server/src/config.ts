@@ -35,6 +35,14 @@ export interface TesseraConfig {
   trustedProxies: string[];
   /** Lower-case name of the header in which trusted proxies pass the client's address. */
   clientIpHeader: string;
+  /** How often the notification scheduler looks for expiring credentials, dormant accounts and due deliveries, in milliseconds. */
+  notificationIntervalMs: number;
+  /** Key that signs webhook deliveries; when absent one is derived from the master key. */
+  webhookSigningSecret?: string;
+  /** smtp:// or smtps:// URL of the mail server for email notifications, with optional user and password. */
+  smtpUrl?: string;
+  /** Sender address of email notifications; required with smtpUrl. */
+  smtpFrom?: string;
 }
 
 export const DEFAULTS = {
@@ -49,6 +57,7 @@ export const DEFAULTS = {
   databaseConnectTimeoutMs: 5000,
   databaseStatementTimeoutMs: 10_000,
   clientIpHeader: 'x-forwarded-for',
+  notificationIntervalMs: 60_000,
 } as const;
 
 export type ConfigOverrides = Partial<TesseraConfig>;
@@ -138,6 +147,15 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     ),
     trustedProxies: parseTrustedProxies(flags.trustedProxies ?? env.TESSERA_TRUSTED_PROXIES),
     clientIpHeader: parseHeaderName(flags.clientIpHeader ?? env.TESSERA_CLIENT_IP_HEADER ?? DEFAULTS.clientIpHeader),
+    notificationIntervalMs: parseInteger(
+      'TESSERA_NOTIFICATION_INTERVAL_MS',
+      flags.notificationIntervalMs ?? env.TESSERA_NOTIFICATION_INTERVAL_MS,
+      DEFAULTS.notificationIntervalMs,
+      1000,
+      86_400_000,
+    ),
+    webhookSigningSecret: parseSigningSecret(flags.webhookSigningSecret ?? (env.TESSERA_WEBHOOK_SIGNING_SECRET || undefined)),
+    ...parseSmtp(flags.smtpUrl ?? (env.TESSERA_SMTP_URL || undefined), flags.smtpFrom ?? (env.TESSERA_SMTP_FROM || undefined)),
   };
 }
 
@@ -156,6 +174,30 @@ function parseHeaderName(raw: string): string {
     throw new ConfigError(`TESSERA_CLIENT_IP_HEADER must be an HTTP header name such as X-Forwarded-For or X-Real-IP; got "${raw.slice(0, 80)}".`);
   }
   return raw.toLowerCase();
+}
+
+function parseSigningSecret(raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw.length < 32) {
+    throw new ConfigError(`TESSERA_WEBHOOK_SIGNING_SECRET must be at least 32 characters long; got ${raw.length}. Generate one with: openssl rand -base64 32`);
+  }
+  return raw;
+}
+
+/** Checks the SMTP settings without echoing the URL, which may hold a password. */
+function parseSmtp(url: string | undefined, from: string | undefined): { smtpUrl?: string; smtpFrom?: string } {
+  if (url === undefined) return { smtpFrom: from };
+
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') || !parsed.hostname) {
+    throw new ConfigError('TESSERA_SMTP_URL must be an smtp:// or smtps:// URL with a host, such as smtps://user:password@mail.example.com:465.');
+  }
+  if (!from) throw new ConfigError('TESSERA_SMTP_FROM must be set with TESSERA_SMTP_URL, to the sender address of notifications, such as tessera@example.com.');
+  return { smtpUrl: url, smtpFrom: from };
 }
 
 function parseLogLevel(raw: string): string {

@@ -6,6 +6,7 @@ import type { AuditWriter } from './audit/writer.js';
 import type { Clock } from './clock.js';
 import type { TesseraConfig } from './config.js';
 import type { KeyMaterial } from './crypto/master-key.js';
+import type { NotificationService } from './notify/service.js';
 import type { KeyRing } from './oauth/signing-keys.js';
 import type { Database } from './storage/tables.js';
 import type { FailureThrottle } from './throttle.js';
@@ -24,6 +25,8 @@ export interface ServerContext {
   policies: PolicyStore;
   /** Token requests per account, for accounts with a rate limit. */
   rateLimiter: RateLimiter;
+  /** Expiry and dormancy notifications and their scheduler. */
+  notifications: NotificationService;
   throttles: {
     /** Failed client authentications per client id and source address. */
     clientAndAddress: FailureThrottle;

@@ -12,6 +12,7 @@ import type { TesseraConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { KeyMaterial, loadMasterKey } from './crypto/master-key.js';
 import { newId } from './crypto/secrets.js';
+import { NotificationService } from './notify/service.js';
 import { KeyRing } from './oauth/signing-keys.js';
 import { countAdmins, insertAdmin } from './storage/admins.js';
 import { LocalChangeFeed, PostgresChangeFeed } from './storage/change-feed.js';
@@ -115,7 +116,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 
-    const context: ServerContext = {
+    const base: Omit<ServerContext, 'notifications'> = {
       config,
       db: database.db,
       clock,
@@ -132,6 +133,8 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
         signIn: new FailureThrottle(clock, 5, 15 * 60_000),
       },
     };
+    // The service reads the context it belongs to, so it is added to the same object.
+    const context: ServerContext = Object.assign(base, { notifications: new NotificationService(base) });
     const app = await buildApp(context);
 
     const maintenance = setInterval(() => {
@@ -141,6 +144,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       pruneDpopProofs(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning seen DPoP proofs failed; retrying in an hour'));
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
+    context.notifications.start();
 
     return {
       app,
@@ -152,6 +156,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       },
       async close() {
         clearInterval(maintenance);
+        await context.notifications.stop();
         keyRing.stop();
         await app.close();
         await changes.close();

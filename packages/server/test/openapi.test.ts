@@ -26,6 +26,12 @@ describe('OpenAPI document', () => {
       '/api/v1/service-accounts/{id}/credentials/{credentialId}',
       '/api/v1/service-accounts/{id}/credentials/{credentialId}/rotate',
       '/api/v1/audit-events',
+      '/api/v1/notifications/deliveries',
+      '/api/v1/notifications/deliveries/{id}/retry',
+      '/api/v1/notifications/signing-secret',
+      '/api/v1/service-accounts/{id}/notifications',
+      '/api/v1/reports/expiring-credentials',
+      '/api/v1/reports/unused-accounts',
     ]) {
       assert.ok(document.paths[path], `missing ${path}`);
     }

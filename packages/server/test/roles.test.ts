@@ -205,6 +205,22 @@ describe('admin roles', () => {
       await assertForbidden(await jiraAdmin.get(`/audit-events/${all.body.items[0].id}`), jiraAdminId);
     });
 
+    it('reports cover only its accounts', async () => {
+      const unused = await jiraAdmin.get('/reports/unused-accounts?days=1');
+      assert.equal(unused.status, 200, unused.text);
+      assert.equal(unused.body.items.some((item: any) => item.id === wikiAccount.id), false);
+
+      const expiring = await jiraAdmin.get('/reports/expiring-credentials?withinDays=3650');
+      assert.equal(expiring.status, 200, expiring.text);
+      const names = expiring.body.items.map((item: any) => item.accountName);
+      assert.ok(names.includes('jira-bot'));
+      assert.equal(names.includes('wiki-bot'), false);
+
+      await assertForbidden(await jiraAdmin.get('/notifications/deliveries'), jiraAdminId);
+      await assertForbidden(await jiraAdmin.get(`/service-accounts/${wikiAccount.id}/notifications`), jiraAdminId);
+      assert.equal((await jiraAdmin.get(`/notifications/deliveries?accountId=${jiraAccount.id}`)).status, 200);
+    });
+
     it('loses access when its instances change', async () => {
       const changed = await server.admin.patch(`/admins/${jiraAdminId}`, { instances: ['wiki'] });
       assert.equal(changed.status, 200, changed.text);

@@ -10,6 +10,7 @@ import { PageTitle } from './components/PageTitle';
 import { InstanceForm } from './instances/InstanceForm';
 import { InstancesList } from './instances/InstancesList';
 import { Layout } from './Layout';
+import { ReportsPage } from './reports/ReportsPage';
 import { Link, matchPath, navigate, useLocation } from './router';
 import { SessionContext } from './session-context';
 import { SignInDialog } from './session/SignInDialog';
@@ -44,6 +45,7 @@ function Screen({ pathname }: { pathname: string }) {
   if (pathname === '/service-accounts') return <AccountsList />;
   if (pathname === '/service-accounts/new') return <AccountCreate />;
   if (pathname === '/audit') return <AuditLog />;
+  if (pathname === '/reports') return <ReportsPage />;
   if (pathname === '/instances') return <InstancesList />;
   if (pathname === '/instances/new') return <InstanceForm />;
 

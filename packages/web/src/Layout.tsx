@@ -5,6 +5,7 @@ import { useSession } from './session-context';
 
 const SECTIONS = [
   { href: '/service-accounts', label: 'Service accounts' },
+  { href: '/reports', label: 'Expiring and unused' },
   { href: '/audit', label: 'Audit log' },
   { href: '/instances', label: 'Instances' },
 ];

@@ -4,11 +4,13 @@ import { auditEventRoutes } from './audit-events.js';
 import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
 import { instanceRoutes } from './instances.js';
+import { notificationRoutes } from './notifications.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
 import { auditForbidden } from './permissions.js';
 import { RequestError } from '../accounts/errors.js';
 import { policyRoutes } from './policy.js';
 import { adminRoutes } from './admins.js';
+import { reportRoutes } from './reports.js';
 import { profileRoutes } from './profiles.js';
 import { openApiRoute } from './openapi.js';
 import { accountUsageRoutes } from './account-usage.js';
@@ -50,7 +52,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

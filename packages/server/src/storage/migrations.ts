@@ -203,6 +203,43 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0008_notifications': {
+    async up(db: Kysely<any>) {
+      // One row per message to one contact; see notify/ for when rows are added and sent.
+      await db.schema
+        .createTable('notification_deliveries')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        // Unique, so that nodes racing to add the same message insert it only once.
+        .addColumn('dedupe_key', 'text', (col) => col.notNull().unique())
+        .addColumn('event_type', 'text', (col) => col.notNull())
+        .addColumn('account_id', 'text', (col) => col.notNull())
+        .addColumn('credential_id', 'text')
+        .addColumn('channel', 'text', (col) => col.notNull())
+        .addColumn('target', 'text', (col) => col.notNull())
+        .addColumn('payload', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('attempts', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('last_status_code', 'integer')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .addColumn('delivered_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('notification_deliveries_due').on('notification_deliveries').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('notification_deliveries_account').on('notification_deliveries').columns(['account_id', 'created_at']).execute();
+      await db.schema.createIndex('notification_deliveries_created').on('notification_deliveries').columns(['created_at', 'id']).execute();
+
+      // When the contacts of an account were warned that it is about to become dormant, once per idle period.
+      await db.schema
+        .createTable('dormancy_warnings')
+        .addColumn('account_id', 'text', (col) => col.notNull())
+        .addColumn('idle_since', 'bigint', (col) => col.notNull())
+        .addColumn('warned_at', 'bigint', (col) => col.notNull())
+        .addPrimaryKeyConstraint('dormancy_warnings_pk', ['account_id', 'idle_since'])
+        .execute();
+    },
+  },
   '0009_dpop_proofs': {
     async up(db: Kysely<any>) {
       // DPoP proofs the token endpoint accepted, so that every node rejects a replayed one (RFC 9449 §11.1).

@@ -180,6 +180,39 @@ export interface PolicyRow {
   updated_by: string | null;
 }
 
+export interface NotificationDeliveryRow {
+  id: string;
+  /** Event type, channel-independent key and contact; unique, so that a message is added once. */
+  dedupe_key: string;
+  /** Such as `credential.expiring` or `account.dormant`; see notify/events.ts. */
+  event_type: string;
+  account_id: string;
+  credential_id: string | null;
+  channel: 'email' | 'webhook';
+  /** The email address or webhook URL. */
+  target: string;
+  /** JSON event body, fixed when the row is added so that every attempt sends the same event. */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** When the next attempt is due, or null once delivered or failed. */
+  next_attempt_at: number | null;
+  /** Why the last attempt failed; never a secret. */
+  last_error: string | null;
+  /** HTTP status of the last webhook attempt, or null. */
+  last_status_code: number | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface DormancyWarningRow {
+  account_id: string;
+  /** The last use (or creation) of the account that the warning counted from. */
+  idle_since: number;
+  warned_at: number;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -201,4 +234,6 @@ export interface Database {
   policies: PolicyRow;
   dpop_proofs: DpopProofRow;
   admin_instances: AdminInstanceRow;
+  notification_deliveries: NotificationDeliveryRow;
+  dormancy_warnings: DormancyWarningRow;
 }

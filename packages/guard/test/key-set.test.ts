@@ -36,14 +36,15 @@ describe('issuer key set against a mock issuer', () => {
   }
 
   it('fetches a key published after the first fetch once the cooldown passed', async () => {
-    const keys = keySet({ refreshAfterMs: 60_000, cooldownMs: 100, retryWithoutKeysMs: 100 });
+    // A cooldown long enough that a slow, loaded machine still checks within it.
+    const keys = keySet({ refreshAfterMs: 60_000, cooldownMs: 1000, retryWithoutKeysMs: 1000 });
     assert.equal(await verifies(keys, await issuer.sign()), true);
 
     await issuer.addKey('mock-key-2');
     const token = await issuer.sign({}, 'mock-key-2');
     assert.equal(await verifies(keys, token), 'ERR_JWKS_NO_MATCHING_KEY', 'within the cooldown');
 
-    await sleep(150);
+    await sleep(1100);
     assert.equal(await verifies(keys, token), true);
   });
 

@@ -7,6 +7,7 @@ const SECTIONS = [
   { href: '/service-accounts', label: 'Service accounts' },
   { href: '/audit', label: 'Audit log' },
   { href: '/instances', label: 'Instances' },
+  { href: '/policy', label: 'Policy' },
 ];
 
 /** Renders the signed-in frame around a page: skip link, navigation, the signed-in admin and sign-out. */

@@ -13,6 +13,8 @@ interface CredentialDialogsProps {
   onCreate: (expiresInDays: number) => Promise<void>;
   onRotate: (credential: Credential, gracePeriodSeconds: number) => Promise<void>;
   onRevoke: (credential: Credential) => Promise<void>;
+  /** The policy's maximum credential lifetime in days, for the create dialog's hint. */
+  policyMaxDays?: number | null;
 }
 
 const GRACE_PERIODS = [
@@ -22,9 +24,12 @@ const GRACE_PERIODS = [
   { value: '604800', label: '7 days' },
 ];
 
-function CreateDialog({ onClose, onCreate }: Pick<CredentialDialogsProps, 'onClose' | 'onCreate'>) {
+function CreateDialog({ onClose, onCreate, policyMaxDays }: Pick<CredentialDialogsProps, 'onClose' | 'onCreate' | 'policyMaxDays'>) {
   const [expiry, setExpiry] = useState<ExpiryDraft>(DEFAULT_EXPIRY);
+  // The server's objection to the expiry, such as a lifetime above the policy's maximum, shown at the picker until it changes.
+  const [serverError, setServerError] = useState<string>();
   const { days, error } = expiryDays(expiry);
+  const clientError = expiry.choice === 'date' && expiry.date ? error : undefined;
   return (
     <ConfirmDialog
       title="Create credential"
@@ -33,8 +38,22 @@ function CreateDialog({ onClose, onCreate }: Pick<CredentialDialogsProps, 'onClo
       canConfirm={days !== undefined}
       onClose={onClose}
       onConfirm={() => onCreate(days as number)}
+      onFailure={(problem) => {
+        if (problem.field !== 'expiresInDays') return false;
+        setServerError(problem.detail);
+        return true;
+      }}
     >
-      <ExpiryPicker idPrefix="new-credential" value={expiry} onChange={setExpiry} error={expiry.choice === 'date' && expiry.date ? error : undefined} />
+      <ExpiryPicker
+        idPrefix="new-credential"
+        value={expiry}
+        onChange={(next) => {
+          setExpiry(next);
+          setServerError(undefined);
+        }}
+        error={clientError ?? serverError}
+        policyMaxDays={policyMaxDays}
+      />
     </ConfirmDialog>
   );
 }
@@ -55,9 +74,9 @@ function RotateDialog({ credential, onClose, onRotate }: { credential: Credentia
 }
 
 /** Renders the open create, rotate or revoke dialog of the credentials tab. */
-export function CredentialDialogs({ dialog, onClose, onCreate, onRotate, onRevoke }: CredentialDialogsProps) {
+export function CredentialDialogs({ dialog, onClose, onCreate, onRotate, onRevoke, policyMaxDays }: CredentialDialogsProps) {
   if (!dialog) return null;
-  if (dialog.kind === 'create') return <CreateDialog onClose={onClose} onCreate={onCreate} />;
+  if (dialog.kind === 'create') return <CreateDialog onClose={onClose} onCreate={onCreate} policyMaxDays={policyMaxDays} />;
   if (dialog.kind === 'rotate') return <RotateDialog credential={dialog.credential} onClose={onClose} onRotate={onRotate} />;
   return (
     <ConfirmDialog

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { CreatedCredential, Credential, Page, RotatedCredential, ServiceAccount } from '../api/types';
+import type { CreatedCredential, Credential, Page, RotatedCredential, ServiceAccount, StoredPolicy } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { LoadError, Loading } from '../components/LoadState';
 import { Time } from '../components/Time';
@@ -27,6 +27,7 @@ interface NewSecret {
 export function CredentialsTab({ account, catalog, canEdit, onChanged }: CredentialsTabProps) {
   const path = `/service-accounts/${encodeURIComponent(account.id)}/credentials`;
   const list = useResource<Page<Credential>>(path);
+  const policy = useResource<StoredPolicy>('/policy');
   const [dialog, setDialog] = useState<CredentialDialog>();
   const [newSecret, setNewSecret] = useState<NewSecret>();
   const [status, setStatus] = useState('');
@@ -155,7 +156,14 @@ export function CredentialsTab({ account, catalog, canEdit, onChanged }: Credent
         </div>
       ) : null}
 
-      <CredentialDialogs dialog={dialog} onClose={() => setDialog(undefined)} onCreate={create} onRotate={rotate} onRevoke={revoke} />
+      <CredentialDialogs
+        dialog={dialog}
+        onClose={() => setDialog(undefined)}
+        onCreate={create}
+        onRotate={rotate}
+        onRevoke={revoke}
+        policyMaxDays={policy.data?.credentials.maxLifetimeDays}
+      />
     </section>
   );
 }

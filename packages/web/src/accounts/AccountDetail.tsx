@@ -1,8 +1,8 @@
-import { useState } from 'react';
 import { api } from '../api/client';
 import type { ServiceAccount } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { CopyButton } from '../components/CopyButton';
+import { useTransientMessage } from '../components/flash';
 import { LoadError, Loading } from '../components/LoadState';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
@@ -28,7 +28,7 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
   const resource = useResource<ServiceAccount>(path);
   const catalog = useCatalog();
   const canEdit = useCanEdit();
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useTransientMessage();
   const account = resource.data;
 
   const update = async (body: Record<string, unknown>, message: string) => {

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import type { CreatedCredential, Credential, Page, RotatedCredential, ServiceAccount, StoredPolicy } from '../api/types';
 import { useResource } from '../api/use-resource';
+import { useTransientMessage } from '../components/flash';
 import { LoadError, Loading } from '../components/LoadState';
 import { Time } from '../components/Time';
 import { CredentialDialogs, type CredentialDialog } from './CredentialDialogs';
@@ -30,7 +31,7 @@ export function CredentialsTab({ account, catalog, canEdit, onChanged }: Credent
   const policy = useResource<StoredPolicy>('/policy');
   const [dialog, setDialog] = useState<CredentialDialog>();
   const [newSecret, setNewSecret] = useState<NewSecret>();
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useTransientMessage();
 
   const changed = (message: string) => {
     setDialog(undefined);

@@ -163,6 +163,7 @@ export function CredentialsTab({ account, catalog, canEdit, onChanged }: Credent
         onCreate={create}
         onRotate={rotate}
         onRevoke={revoke}
+        credentials={list.data?.items ?? []}
         policyMaxDays={policy.data?.credentials.maxLifetimeDays}
       />
     </section>

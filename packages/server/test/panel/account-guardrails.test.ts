@@ -18,7 +18,7 @@ describe('panel account guardrails', () => {
 
   after(() => harness?.close());
 
-  /** The text of the overview's description list as term → definition. */
+  /** Reads the overview's description list as a map of term to definition. */
   async function overviewDetails(): Promise<Record<string, string>> {
     const { page } = harness;
     const terms = await page.locator('.overview dl.details dt').allTextContents();

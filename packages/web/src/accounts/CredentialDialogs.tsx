@@ -79,6 +79,8 @@ function RotateDialog({ credential, onClose, onRotate }: { credential: Credentia
 
 /** Warns when a revoke leaves the account no credential, or only rotated ones whose grace period will end. */
 function RevokeWarning({ revoking, credentials }: { revoking: Credential; credentials: Credential[] }) {
+  if (revoking.status !== 'active') return null;
+
   const remaining = credentials.filter((credential) => credential.id !== revoking.id && credential.status === 'active');
   if (remaining.length === 0) {
     return <Notice kind="warning">This is the account's last working credential. The account cannot authenticate until you create a new one.</Notice>;

@@ -7,7 +7,7 @@ interface ExpiryPickerProps {
   value: ExpiryDraft;
   onChange: (value: ExpiryDraft) => void;
   error?: string;
-  /** The policy's maximum credential lifetime in days, shown as a hint; the server enforces it. */
+  /** The policy's maximum credential lifetime in days, shown as a hint. The server enforces it. */
   policyMaxDays?: number | null;
 }
 

@@ -13,7 +13,7 @@ export interface GuardrailDraft {
   contacts: ContactDraft[];
   /** YYYY-MM-DD from a date input, or empty for none. */
   reviewDate: string;
-  /** One CIDR block per line; empty means the policy's default allowlist applies. */
+  /** One CIDR block per line. Empty means the policy's default allowlist applies. */
   ipAllowlist: string;
   perMinute: string;
   perDay: string;
@@ -40,7 +40,7 @@ export function guardrailDraftOf(account: ServiceAccount): GuardrailDraft {
 
 const numberOrNull = (value: string) => (value.trim() === '' ? null : Number(value));
 
-/** Builds the guardrail part of a POST or PATCH body; every field is sent, so that a cleared field clears the stored value. */
+/** Builds the guardrail part of a POST or PATCH body. Every field is sent, so that a cleared field clears the stored value. */
 export function guardrailBody(draft: GuardrailDraft) {
   const allowlist = parseLines(draft.ipAllowlist);
   const limited = draft.perMinute.trim() !== '' || draft.perDay.trim() !== '';
@@ -54,7 +54,7 @@ export function guardrailBody(draft: GuardrailDraft) {
   };
 }
 
-/** Form key of a contact row; the server names `contacts[0].address` or `contacts[0].url`, which falls under it. */
+/** Form key of a contact row. The server names `contacts[0].address` or `contacts[0].url`, which falls under it. */
 export function contactKey(index: number): string {
   return `contacts[${index}]`;
 }
@@ -63,7 +63,7 @@ export function guardrailFieldKeys(draft: GuardrailDraft): string[] {
   return ['purpose', 'contacts', ...draft.contacts.map((_, index) => contactKey(index)), 'reviewDate', 'ipAllowlist', 'rateLimit', 'rateLimit.perMinute', 'rateLimit.perDay', 'rateLimit.mode', 'dpopBound'];
 }
 
-/** Checks the rules of single fields; email and URL syntax, CIDR blocks and perDay against perMinute are left to the server. */
+/** Checks the rules of single fields. Email and URL syntax, CIDR blocks and perDay against perMinute are left to the server. */
 export function checkGuardrails(draft: GuardrailDraft): Record<string, string | undefined> {
   const errors: Record<string, string | undefined> = {
     purpose: checkMaxLength(draft.purpose, 2000),

@@ -58,19 +58,19 @@ export interface ServiceAccount {
   contacts: Contact[];
   /** Calendar day (YYYY-MM-DD) by which the owner should review the account. */
   reviewDate: string | null;
-  /** CIDR blocks that may request tokens; null means the policy's default allowlist applies. */
+  /** CIDR blocks that may request tokens. Null means the policy's default allowlist applies. */
   ipAllowlist: string[] | null;
   rateLimit: RateLimit | null;
-  /** Whether tokens must be bound to a DPoP key; turning it on ends existing bearer tokens. */
+  /** Whether tokens must be bound to a DPoP key. Turning it on ends existing bearer tokens. */
   dpopBound: boolean;
-  /** Set by the dormancy job when the account went unused for the policy's number of days. */
+  /** When the account was marked dormant for going unused too long, or null. */
   dormantSince: string | null;
 }
 
 /** A person or team notified about expiring credentials and dormancy. */
 export type Contact = { type: 'email'; address: string } | { type: 'webhook'; url: string };
 
-/** Token requests an account may make; `log_only` records an excess but still issues the token. */
+/** Token requests an account may make. In `log_only` mode an excess is recorded, but the token is still issued. */
 export interface RateLimit {
   perMinute: number | null;
   perDay: number | null;

@@ -7,7 +7,7 @@ import type { AuditFilters } from './audit-query';
 interface AuditFiltersFormProps {
   filters: AuditFilters;
   onApply: (filters: AuditFilters) => void;
-  /** Told whether the form shows an error, so that the page can stop offering exports of filters the admin is correcting. */
+  /** Called with whether the form shows an error, so that the page can stop offering exports of filters the admin is correcting. */
   onErrorChange: (showsError: boolean) => void;
 }
 

@@ -15,7 +15,7 @@ interface ConfirmDialogProps {
   /** Extra inputs between the message and the buttons; `canConfirm` decides whether they are complete. */
   children?: ReactNode;
   canConfirm?: boolean;
-  /** Receives a failed action's problem; returns true when the dialog's own inputs show it, so it is not repeated below them. */
+  /** Receives a failed action's problem. Returns true when the dialog's own inputs show it, so it is not repeated below them. */
   onFailure?: (problem: Problem) => boolean;
 }
 

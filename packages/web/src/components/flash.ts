@@ -50,7 +50,7 @@ export function useCurrentFlash(): string | undefined {
   useEffect(() => {
     if (!current) return;
     if (current.path !== location.pathname || (current.shownAt !== undefined && current.shownAt !== location.href)) clearFlash();
-    // Only bookkeeping, so the listeners are not told.
+    // Only bookkeeping, so the listeners are not notified.
     else current.shownAt = location.href;
   }, [current, location.pathname, location.href]);
   useClearOnSubmit(clearFlash, current !== undefined);

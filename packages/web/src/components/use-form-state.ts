@@ -35,7 +35,7 @@ export function useFormState(clientErrors: Record<string, string | undefined>, f
   const [submitted, setSubmitted] = useState(false);
   const [problem, setProblem] = useState<Problem>();
   // Counts requests to focus the first invalid field. The focus happens in an effect, after React
-  // has committed aria-invalid; an animation frame could run before that commit on a busy machine.
+  // has committed aria-invalid. An animation frame could run before that commit on a busy machine.
   const [focusRequest, setFocusRequest] = useState(0);
 
   useEffect(() => {

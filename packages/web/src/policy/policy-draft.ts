@@ -15,7 +15,7 @@ export interface PolicyDraft {
   adminScopesAllowed: boolean;
   /** Instance slug to its allowed scopes; an instance left out allows every scope. */
   allowedByInstance: Record<string, string[]>;
-  /** One CIDR block per line; empty allows any address. */
+  /** One CIDR block per line. Empty allows any address. */
   defaultIpAllowlist: string;
   dormancyAfterDays: string;
   dormancyAction: 'flag' | 'disable';

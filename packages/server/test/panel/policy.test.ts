@@ -58,6 +58,9 @@ describe('panel policy', () => {
     await notice.waitFor();
     assert.equal(await notice.textContent(), 'Saved the policy. Everything that exists today complies with it.');
     assert.deepEqual(puts, [200]);
+    // The form now shows the policy as stored, with the lead days sorted, and can be saved again.
+    assert.equal(await page.getByLabel('Notify before a credential expires, in days').inputValue(), '14, 3');
+    assert.equal(await page.getByRole('button', { name: 'Save policy' }).isEnabled(), true);
 
     const stored = (await harness.server.admin.get('/policy')).body;
     assert.deepEqual(stored.credentials, { maxLifetimeDays: 180, expiryRequired: true, maxLivePerAccount: 3, blockNoncompliantFrom: null });
@@ -145,6 +148,8 @@ describe('panel policy', () => {
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /1 credential\(s\), 0 account\(s\) with too many live credentials, 1 grant\(s\)\./);
     assert.deepEqual((await server.admin.get('/policy')).body.scopes.allowedByInstance, { jira: ['READ'] });
+    // The test clock stands still, so this save has the same updatedAt as the first one and the form must still reset.
+    assert.equal(await page.getByRole('button', { name: 'Save policy' }).isEnabled(), true);
     await screenshot(page, 'policy');
 
     await notice.getByRole('link', { name: 'Review the non-compliant list' }).click();

@@ -54,6 +54,7 @@ function PolicyForm({ policy, catalog, canEdit, onSubmit, onSaved }: PolicyFormP
     setBusy(true);
     try {
       onSaved(await api.put<SavedPolicy>('/policy', policyBody(draft)));
+      setBusy(false);
     } catch (error) {
       form.fail(error);
       setBusy(false);
@@ -103,11 +104,14 @@ export function PolicyPage() {
   const [saved, setSaved] = useState<SavedPolicy>();
   // The report of the last save shows until the next save starts.
   const [report, setReport] = useState<SavedPolicy>();
+  // Each save renews the form with the policy as the server stored it (CIDR blocks normalised, days sorted).
+  const [saveCount, setSaveCount] = useState(0);
   const policy = saved ?? resource.data;
 
   const onSaved = (next: SavedPolicy) => {
     setSaved(next);
     setReport(next);
+    setSaveCount((count) => count + 1);
   };
 
   return (
@@ -130,7 +134,7 @@ export function PolicyPage() {
       {catalog.problem ? <LoadError problem={catalog.problem} retry={catalog.reload} /> : null}
       {!policy && !resource.problem ? <Loading what="the policy" /> : null}
       {policy && (!catalog.loading || catalog.instances.length > 0) ? (
-        <PolicyForm key={policy.updatedAt ?? 'default'} policy={policy} catalog={catalog} canEdit={canEdit} onSubmit={() => setReport(undefined)} onSaved={onSaved} />
+        <PolicyForm key={saveCount} policy={policy} catalog={catalog} canEdit={canEdit} onSubmit={() => setReport(undefined)} onSaved={onSaved} />
       ) : null}
     </div>
   );

@@ -43,7 +43,7 @@ export function NoncompliancePage() {
   const report = resource.data;
 
   return (
-    <div className="page">
+    <div className="page noncompliance">
       <p className="breadcrumb">
         <Link to="/policy">Policy</Link>
       </p>

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createAccount, ensureInstance } from '../support/server.js';
 import { type PanelHarness, openPanel, screenshot, signIn } from './browser.js';
 
-/** Chromium reports every 4xx response as a console error; these are the ones the tests cause on purpose. */
+/** Chromium reports every 4xx response as a console error. These are the ones the tests cause on purpose. */
 const EXPECTED_REJECTION = /^console: Failed to load resource: the server responded with a status of 400/;
 
 describe('panel account guardrails', () => {

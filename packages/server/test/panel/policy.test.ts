@@ -9,7 +9,7 @@ import { type PanelHarness, openPanel, screenshot, signIn, waitForTable } from '
 
 const AUDITOR_PASSWORD = 'test-auditor-password-1';
 
-/** Chromium reports every 4xx response as a console error; these are the ones the tests cause on purpose. */
+/** Chromium reports every 4xx response as a console error. These are the ones the tests cause on purpose. */
 const EXPECTED_REJECTION = /^console: Failed to load resource: the server responded with a status of 400/;
 
 /** Opens the policy page as a new document and waits for its form. */
@@ -148,7 +148,7 @@ describe('panel policy', () => {
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /1 credential\(s\), 0 account\(s\) with too many live credentials, 1 grant\(s\)\./);
     assert.deepEqual((await server.admin.get('/policy')).body.scopes.allowedByInstance, { jira: ['READ'] });
-    // The test clock stands still, so this save has the same updatedAt as the first one and the form must still reset.
+    // The test clock does not advance, so this save has the same updatedAt as the first one and the form must still reset.
     assert.equal(await page.getByRole('button', { name: 'Save policy' }).isEnabled(), true);
     await screenshot(page, 'policy');
 
@@ -172,6 +172,23 @@ describe('panel policy', () => {
     await credentials.getByRole('link', { name: 'legacy-export' }).click();
     await page.waitForURL((url) => url.pathname === `/service-accounts/${legacy.id}/credentials`);
     await page.getByRole('heading', { level: 1, name: /legacy-export/ }).waitFor();
+  });
+
+  it('admin scopes follow the opt-in', async () => {
+    const page = await openPolicy(harness);
+    const picker = page.getByRole('group', { name: 'Allowed scopes on jira' });
+    assert.equal(await picker.getByRole('checkbox', { name: 'ADMIN', exact: true }).isDisabled(), true);
+    await page.getByLabel('Allow admin-level scopes').check();
+    assert.equal(await picker.getByRole('checkbox', { name: 'ADMIN', exact: true }).isEnabled(), true);
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved the policy.' }).waitFor();
+    assert.equal((await harness.server.admin.get('/policy')).body.scopes.adminScopesAllowed, true);
+
+    // The grant editor offers admin-level scopes once the policy allows them.
+    await page.goto(`${harness.server.baseUrl}/service-accounts/new`);
+    await page.getByLabel('Add access to').selectOption('jira');
+    await page.getByRole('button', { name: 'Add access' }).click();
+    assert.equal(await page.getByRole('checkbox', { name: 'ADMIN', exact: true }).isEnabled(), true);
   });
 
   it('auditor sees the policy read-only', async () => {

@@ -36,7 +36,7 @@ export function AccountCreate() {
     description: checkMaxLength(description, 2000),
     owner: checkMaxLength(owner, 200),
     'credential.expiresInDays': expiryDays(expiry).error,
-    ...checkGrants(grants, catalog.profiles, catalog.instanceIndex),
+    ...checkGrants(grants, catalog.profiles, catalog.instanceIndex, catalog.adminScopesAllowed),
   };
   const form = useFormState(clientErrors, ['name', 'description', 'owner', 'credential.expiresInDays', 'credential', 'access', ...grantFieldKeys(grants), ...guardrailFieldKeys(guardrails)]);
 

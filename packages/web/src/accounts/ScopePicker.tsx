@@ -58,7 +58,7 @@ export function ScopePicker({ idPrefix, profile, selected, onChange, error, lege
                   {scope.description}
                   {scope.impliesAll.length > 0 ? <span className="scope-implies"> Also grants {scope.impliesAll.join(', ')}.</span> : null}
                   {includedBy.length > 0 ? <span className="scope-included"> Already included with {includedBy.join(', ')}.</span> : null}
-                  {blocked ? <span className="scope-reason"> Admin-level scope: service accounts cannot hold it.</span> : null}
+                  {blocked ? <span className="scope-reason"> Admin-level scope: service accounts cannot hold it unless the policy allows admin-level scopes.</span> : null}
                 </p>
               </div>
             </li>

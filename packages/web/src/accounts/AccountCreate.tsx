@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { CreatedAccount, StoredPolicy } from '../api/types';
-import { useResource } from '../api/use-resource';
+import type { CreatedAccount } from '../api/types';
 import { LoadError, Loading } from '../components/LoadState';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
@@ -28,7 +27,6 @@ export function AccountCreate() {
   const [expiry, setExpiry] = useState<ExpiryDraft>(DEFAULT_EXPIRY);
   const [guardrails, setGuardrails] = useState<GuardrailDraft>(EMPTY_GUARDRAILS);
   const [busy, setBusy] = useState(false);
-  const policy = useResource<StoredPolicy>('/policy');
 
   const clientErrors = {
     ...checkGuardrails(guardrails),
@@ -142,7 +140,7 @@ export function AccountCreate() {
               form.touch('credential.expiresInDays');
             }}
             error={form.errorFor('credential.expiresInDays') ?? form.errorFor('credential')}
-            policyMaxDays={policy.data?.credentials.maxLifetimeDays}
+            policyMaxDays={catalog.policy?.credentials.maxLifetimeDays}
           />
         </section>
 

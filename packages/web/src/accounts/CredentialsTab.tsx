@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { CreatedCredential, Credential, Page, RotatedCredential, ServiceAccount, StoredPolicy } from '../api/types';
+import type { CreatedCredential, Credential, Page, RotatedCredential, ServiceAccount } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { useTransientMessage } from '../components/flash';
 import { LoadError, Loading } from '../components/LoadState';
@@ -28,7 +28,6 @@ interface NewSecret {
 export function CredentialsTab({ account, catalog, canEdit, onChanged }: CredentialsTabProps) {
   const path = `/service-accounts/${encodeURIComponent(account.id)}/credentials`;
   const list = useResource<Page<Credential>>(path);
-  const policy = useResource<StoredPolicy>('/policy');
   const [dialog, setDialog] = useState<CredentialDialog>();
   const [newSecret, setNewSecret] = useState<NewSecret>();
   const [status, setStatus] = useTransientMessage();
@@ -164,7 +163,7 @@ export function CredentialsTab({ account, catalog, canEdit, onChanged }: Credent
         onRotate={rotate}
         onRevoke={revoke}
         credentials={list.data?.items ?? []}
-        policyMaxDays={policy.data?.credentials.maxLifetimeDays}
+        policyMaxDays={catalog.policy?.credentials.maxLifetimeDays}
       />
     </section>
   );

@@ -8,6 +8,8 @@ export interface Catalog {
   instanceIndex: Map<string, Instance>;
   /** Profiles by name. */
   profiles: Map<string, Profile>;
+  /** The organisation policy, which limits grants and credentials, once loaded. */
+  policy: StoredPolicy | undefined;
   /** The policy's opt-in for admin-level scopes. It is false until the policy has loaded. */
   adminScopesAllowed: boolean;
   loading: boolean;
@@ -31,6 +33,7 @@ export function useCatalog(): Catalog {
       instances: instances.data?.items ?? [],
       instanceIndex,
       profiles: new Map((profiles.data?.items ?? []).map((profile) => [profile.name, profile])),
+      policy: policy.data,
       adminScopesAllowed: policy.data?.scopes.adminScopesAllowed ?? false,
       loading: instances.loading || profiles.loading,
       problem: instances.problem ?? profiles.problem,

@@ -191,6 +191,26 @@ describe('panel policy', () => {
     assert.equal(await page.getByRole('checkbox', { name: 'ADMIN', exact: true }).isEnabled(), true);
   });
 
+  it('blocking date keeps its time of day', async () => {
+    const { server } = harness;
+    const { credentials, accessTokens, scopes, network, dormancy, notifications } = (await server.admin.get('/policy')).body;
+    const put = await server.admin.put('/policy', { credentials: { ...credentials, blockNoncompliantFrom: '2027-01-31T12:00:00Z' }, accessTokens, scopes, network, dormancy, notifications });
+    assert.equal(put.status, 200, put.text);
+
+    const page = await openPolicy(harness);
+    const blockFrom = page.getByLabel('Reject non-compliant credentials from');
+    assert.equal(await blockFrom.inputValue(), '2027-01-31');
+    await page.getByLabel('Maximum live credentials per account').fill('4');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved the policy.' }).waitFor();
+    assert.equal((await server.admin.get('/policy')).body.credentials.blockNoncompliantFrom, '2027-01-31T12:00:00.000Z', 'an unedited day keeps the time the API set');
+
+    await blockFrom.fill('2027-03-01');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved the policy.' }).waitFor();
+    assert.equal((await server.admin.get('/policy')).body.credentials.blockNoncompliantFrom, '2027-03-01T00:00:00.000Z');
+  });
+
   it('auditor sees the policy read-only', async () => {
     const { page, server } = harness;
     const db = server.tessera.context.db;

@@ -10,6 +10,8 @@ export interface PolicyDraft {
   expiryRequired: boolean;
   maxLivePerAccount: string;
   blockNoncompliantFrom: string;
+  /** The stored blocking time, sent back unchanged while its day is not edited, because the API may have set a time of day. */
+  storedBlockNoncompliantFrom: string | null;
   defaultLifetimeSeconds: string;
   maxLifetimeSeconds: string;
   adminScopesAllowed: boolean;
@@ -35,6 +37,7 @@ export function draftOf(policy: Policy): PolicyDraft {
     expiryRequired: policy.credentials.expiryRequired,
     maxLivePerAccount: text(policy.credentials.maxLivePerAccount),
     blockNoncompliantFrom: policy.credentials.blockNoncompliantFrom?.slice(0, 10) ?? '',
+    storedBlockNoncompliantFrom: policy.credentials.blockNoncompliantFrom,
     defaultLifetimeSeconds: String(policy.accessTokens.defaultLifetimeSeconds),
     maxLifetimeSeconds: String(policy.accessTokens.maxLifetimeSeconds),
     adminScopesAllowed: policy.scopes.adminScopesAllowed,
@@ -57,12 +60,16 @@ function parseLeadDays(value: string): string[] {
  */
 export function policyBody(draft: PolicyDraft): Policy {
   const allowlist = parseLines(draft.defaultIpAllowlist);
+  const stored = draft.storedBlockNoncompliantFrom;
+  let blockNoncompliantFrom: string | null = null;
+  if (draft.blockNoncompliantFrom) blockNoncompliantFrom = stored?.slice(0, 10) === draft.blockNoncompliantFrom ? stored : `${draft.blockNoncompliantFrom}T00:00:00Z`;
+
   return {
     credentials: {
       maxLifetimeDays: numberOrNull(draft.maxLifetimeDays),
       expiryRequired: draft.expiryRequired,
       maxLivePerAccount: numberOrNull(draft.maxLivePerAccount),
-      blockNoncompliantFrom: draft.blockNoncompliantFrom ? `${draft.blockNoncompliantFrom}T00:00:00Z` : null,
+      blockNoncompliantFrom,
     },
     accessTokens: { defaultLifetimeSeconds: Number(draft.defaultLifetimeSeconds), maxLifetimeSeconds: Number(draft.maxLifetimeSeconds) },
     scopes: { allowedByInstance: draft.allowedByInstance, adminScopesAllowed: draft.adminScopesAllowed },

@@ -11,6 +11,8 @@ import { InstanceForm } from './instances/InstanceForm';
 import { InstancesList } from './instances/InstancesList';
 import { Layout } from './Layout';
 import { ReportsPage } from './reports/ReportsPage';
+import { NoncompliancePage } from './policy/NoncompliancePage';
+import { PolicyPage } from './policy/PolicyPage';
 import { Link, matchPath, navigate, useLocation } from './router';
 import { SessionContext } from './session-context';
 import { SignInDialog } from './session/SignInDialog';
@@ -48,6 +50,8 @@ function Screen({ pathname }: { pathname: string }) {
   if (pathname === '/reports') return <ReportsPage />;
   if (pathname === '/instances') return <InstancesList />;
   if (pathname === '/instances/new') return <InstanceForm />;
+  if (pathname === '/policy') return <PolicyPage />;
+  if (pathname === '/policy/noncompliant') return <NoncompliancePage />;
 
   let params = matchPath('/instances/:id/edit', pathname);
   if (params) return <InstanceForm key={params.id} id={params.id} />;

@@ -1,5 +1,5 @@
-import { type ReactNode, useEffect } from 'react';
-import { clearFlash, useFlash } from './components/flash';
+import type { ReactNode } from 'react';
+import { useCurrentFlash } from './components/flash';
 import { Link, useLocation } from './router';
 import { useSession } from './session-context';
 
@@ -8,18 +8,14 @@ const SECTIONS = [
   { href: '/reports', label: 'Expiring and unused' },
   { href: '/audit', label: 'Audit log' },
   { href: '/instances', label: 'Instances' },
+  { href: '/policy', label: 'Policy' },
 ];
 
 /** Renders the signed-in frame around a page: skip link, navigation, the signed-in admin and sign-out. */
 export function Layout({ children }: { children: ReactNode }) {
   const { admin, signOut } = useSession();
   const location = useLocation();
-  const flash = useFlash();
-
-  // A message set for one page goes away once the admin moves on to another.
-  useEffect(() => {
-    if (flash && flash.path !== location.pathname) clearFlash();
-  }, [location.pathname, flash]);
+  const flash = useCurrentFlash();
 
   return (
     <>
@@ -55,7 +51,7 @@ export function Layout({ children }: { children: ReactNode }) {
       </header>
       <main id="main" className="main">
         <div className="live-status" role="status">
-          {flash && flash.path === location.pathname ? <p className="notice notice-success">{flash.message}</p> : null}
+          {flash ? <p className="notice notice-success">{flash}</p> : null}
         </div>
         {children}
       </main>

@@ -52,3 +52,17 @@ export function checkOptionalInteger(value: string, minimum: number, maximum: nu
 export function parseIdList(value: string): string[] {
   return [...new Set(value.split(/[\s,]+/).filter(Boolean))];
 }
+
+/** Checks a required whole number in a range. */
+export function checkInteger(value: string, minimum: number, maximum: number, unit: string): string | undefined {
+  if (value.trim() === '') return `Enter ${minimum} to ${maximum} ${unit}.`;
+  return checkOptionalInteger(value, minimum, maximum, unit);
+}
+
+/** Splits a textarea into its non-empty lines, trimmed, such as one CIDR block per line. */
+export function parseLines(value: string): string[] {
+  return value
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+}

@@ -173,4 +173,24 @@ describe('panel forms', () => {
     assert.equal(await opener.evaluate((element) => element === document.activeElement), true);
     assert.equal((await server.admin.get('/instances/jira')).status, 200);
   });
+
+  it('audit export waits for valid filters', async () => {
+    const { page, server } = harness;
+    await page.goto(`${server.baseUrl}/audit?action=account.*`);
+    await waitForTable(page);
+    const csv = page.getByRole('link', { name: 'Export CSV' });
+    assert.equal(await csv.getAttribute('href'), '/api/v1/audit-events/export?action=account.*&format=csv');
+
+    await page.getByLabel('Action').fill('account created');
+    assert.equal(await page.locator('#audit-action-error').textContent(), 'Use an action such as credential.rotated, or a prefix such as credential.*.');
+    assert.equal(await csv.getAttribute('href'), null, 'no export of the filters the form no longer shows');
+    assert.equal(await csv.getAttribute('aria-disabled'), 'true');
+    assert.equal(await page.locator('#export-blocked').textContent(), 'Fix the filters, or clear them, to export.');
+
+    await page.getByLabel('Action').fill('account.created');
+    assert.equal(await csv.getAttribute('href'), '/api/v1/audit-events/export?action=account.*&format=csv');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL((url) => url.searchParams.get('action') === 'account.created');
+    assert.equal(await csv.getAttribute('href'), '/api/v1/audit-events/export?action=account.created&format=csv');
+  });
 });

@@ -172,6 +172,16 @@ describe('panel pages', () => {
     await assertClean('the instance forms and the not-found page');
   });
 
+  it('policy pages load cleanly', async () => {
+    await load('/policy', 'Policy');
+    await harness.page.getByRole('form', { name: 'Organisation policy' }).waitFor();
+    await assertClean('the policy page');
+
+    await load('/policy/noncompliant', 'Non-compliant');
+    await harness.page.getByRole('heading', { level: 2, name: /^Credentials/ }).waitFor();
+    await assertClean('the non-compliant list');
+  });
+
   it('pages fit 1024 pixels wide', async () => {
     const { page } = harness;
     await page.setViewportSize({ width: 1024, height: 800 });
@@ -182,6 +192,8 @@ describe('panel pages', () => {
       [`/service-accounts/${accountId}/activity`, /nightly-export/],
       ['/audit', 'Audit log'],
       ['/instances', 'Product instances'],
+      ['/policy', 'Policy'],
+      ['/policy/noncompliant', 'Non-compliant'],
     ];
     for (const [path, heading] of pages) {
       await load(path, heading);

@@ -44,6 +44,7 @@ export function AccessEditor({ idPrefix, catalog, drafts, onChange, errorFor, to
             draft={draft}
             instance={instance}
             profile={catalog.profiles.get(instance?.profile ?? '')}
+            adminScopesAllowed={catalog.adminScopesAllowed}
             errorFor={errorFor}
             touch={touch}
             onChange={(next) => onChange(drafts.map((other, otherIndex) => (otherIndex === index ? next : other)))}

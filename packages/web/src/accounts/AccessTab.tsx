@@ -25,7 +25,7 @@ function draftsOf(account: ServiceAccount, catalog: Catalog): GrantDraft[] {
 function AccessForm({ account, catalog, onUpdate }: Omit<AccessTabProps, 'canEdit'>) {
   const [drafts, setDrafts] = useState<GrantDraft[]>(() => draftsOf(account, catalog));
   const [busy, setBusy] = useState(false);
-  const form = useFormState(checkGrants(drafts, catalog.profiles, catalog.instanceIndex), ['access', ...grantFieldKeys(drafts)]);
+  const form = useFormState(checkGrants(drafts, catalog.profiles, catalog.instanceIndex, catalog.adminScopesAllowed), ['access', ...grantFieldKeys(drafts)]);
 
   const submit = async () => {
     if (!form.beginSubmit()) return;

@@ -13,6 +13,8 @@ import { type GrantDraft, checkGrants, draftsToAccess, grantFieldKeys } from './
 import { keepCreatedAccount } from './created-secret';
 import { DEFAULT_EXPIRY, type ExpiryDraft, expiryDays } from './expiry';
 import { ExpiryPicker } from './ExpiryPicker';
+import { EMPTY_GUARDRAILS, type GuardrailDraft, checkGuardrails, guardrailBody, guardrailFieldKeys } from './guardrail-draft';
+import { GuardrailFields } from './GuardrailFields';
 import { useCatalog } from './use-catalog';
 
 /** Renders the form that creates a service account with its grants and first credential. */
@@ -23,16 +25,23 @@ export function AccountCreate() {
   const [owner, setOwner] = useState('');
   const [grants, setGrants] = useState<GrantDraft[]>([]);
   const [expiry, setExpiry] = useState<ExpiryDraft>(DEFAULT_EXPIRY);
+  const [guardrails, setGuardrails] = useState<GuardrailDraft>(EMPTY_GUARDRAILS);
   const [busy, setBusy] = useState(false);
 
   const clientErrors = {
+    ...checkGuardrails(guardrails),
     name: checkDisplayName(name, 100),
     description: checkMaxLength(description, 2000),
     owner: checkMaxLength(owner, 200),
     'credential.expiresInDays': expiryDays(expiry).error,
-    ...checkGrants(grants, catalog.profiles, catalog.instanceIndex),
+    ...checkGrants(grants, catalog.profiles, catalog.instanceIndex, catalog.adminScopesAllowed),
   };
-  const form = useFormState(clientErrors, ['name', 'description', 'owner', 'credential.expiresInDays', 'credential', 'access', ...grantFieldKeys(grants)]);
+  const form = useFormState(clientErrors, ['name', 'description', 'owner', 'credential.expiresInDays', 'credential', 'access', ...grantFieldKeys(grants), ...guardrailFieldKeys(guardrails)]);
+
+  const editGuardrails = (patch: Partial<GuardrailDraft>, key: string) => {
+    setGuardrails((previous) => ({ ...previous, ...patch }));
+    form.touch(key);
+  };
 
   const submit = async () => {
     if (!form.beginSubmit()) return;
@@ -42,6 +51,7 @@ export function AccountCreate() {
         name,
         description,
         owner,
+        ...guardrailBody(guardrails),
         access: draftsToAccess(grants),
         credential: { expiresInDays: expiryDays(expiry).days },
       };
@@ -108,6 +118,11 @@ export function AccountCreate() {
           />
         </section>
 
+        <section className="form-section" aria-labelledby="create-guardrails">
+          <h2 id="create-guardrails">Guardrails</h2>
+          <GuardrailFields idPrefix="create" draft={guardrails} edit={editGuardrails} errorFor={form.errorFor} dpopEndsTokens={false} />
+        </section>
+
         <section className="form-section" aria-labelledby="create-access">
           <h2 id="create-access">Access</h2>
           {catalog.loading && catalog.instances.length === 0 ? <Loading what="instances and profiles" /> : null}
@@ -125,6 +140,7 @@ export function AccountCreate() {
               form.touch('credential.expiresInDays');
             }}
             error={form.errorFor('credential.expiresInDays') ?? form.errorFor('credential')}
+            policyMaxDays={catalog.policy?.credentials.maxLifetimeDays}
           />
         </section>
 

@@ -1,12 +1,13 @@
-import { useState } from 'react';
 import { api } from '../api/client';
 import type { ServiceAccount } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { CopyButton } from '../components/CopyButton';
+import { useTransientMessage } from '../components/flash';
 import { LoadError, Loading } from '../components/LoadState';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { Tabs, panelId, tabId } from '../components/Tabs';
+import { formatDate, formatDateTime } from '../format';
 import { Link } from '../router';
 import { useCanEdit } from '../session-context';
 import { AccessTab } from './AccessTab';
@@ -27,7 +28,7 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
   const resource = useResource<ServiceAccount>(path);
   const catalog = useCatalog();
   const canEdit = useCanEdit();
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useTransientMessage();
   const account = resource.data;
 
   const update = async (body: Record<string, unknown>, message: string) => {
@@ -66,6 +67,14 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
         <div>
           <PageTitle documentTitle={account.name}>
             {account.name} <StatusBadge status={account.status} />
+            {account.dormantSince ? (
+              <>
+                {' '}
+                <span className="badge badge-dormant" title={`Dormant since ${formatDateTime(account.dormantSince)}`}>
+                  Dormant since {formatDate(account.dormantSince)}
+                </span>
+              </>
+            ) : null}
           </PageTitle>
           <p className="client-id">
             Client ID <code>{account.clientId}</code> <CopyButton text={account.clientId} what="client ID" />

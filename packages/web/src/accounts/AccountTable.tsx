@@ -83,6 +83,7 @@ export function AccountTable({ accounts, busy, sort, onSort }: AccountTableProps
               <td>{account.access.length > 0 ? account.access.map((grant) => grant.instance).join(', ') : <span className="muted">None</span>}</td>
               <td>
                 <StatusBadge status={account.status} />
+                {account.dormantSince ? <div className="cell-note">Dormant</div> : null}
               </td>
               <td>
                 <CredentialExpiry value={account.credentialExpiresAt} />

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import type { CreatedCredential, Credential, Page, RotatedCredential, ServiceAccount } from '../api/types';
 import { useResource } from '../api/use-resource';
+import { useTransientMessage } from '../components/flash';
 import { LoadError, Loading } from '../components/LoadState';
 import { Time } from '../components/Time';
 import { CredentialDialogs, type CredentialDialog } from './CredentialDialogs';
@@ -29,7 +30,7 @@ export function CredentialsTab({ account, catalog, canEdit, onChanged }: Credent
   const list = useResource<Page<Credential>>(path);
   const [dialog, setDialog] = useState<CredentialDialog>();
   const [newSecret, setNewSecret] = useState<NewSecret>();
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useTransientMessage();
 
   const changed = (message: string) => {
     setDialog(undefined);
@@ -155,7 +156,15 @@ export function CredentialsTab({ account, catalog, canEdit, onChanged }: Credent
         </div>
       ) : null}
 
-      <CredentialDialogs dialog={dialog} onClose={() => setDialog(undefined)} onCreate={create} onRotate={rotate} onRevoke={revoke} />
+      <CredentialDialogs
+        dialog={dialog}
+        onClose={() => setDialog(undefined)}
+        onCreate={create}
+        onRotate={rotate}
+        onRevoke={revoke}
+        credentials={list.data?.items ?? []}
+        policyMaxDays={catalog.policy?.credentials.maxLifetimeDays}
+      />
     </section>
   );
 }

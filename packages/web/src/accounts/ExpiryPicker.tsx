@@ -7,10 +7,12 @@ interface ExpiryPickerProps {
   value: ExpiryDraft;
   onChange: (value: ExpiryDraft) => void;
   error?: string;
+  /** The policy's maximum credential lifetime in days, shown as a hint. The server enforces it. */
+  policyMaxDays?: number | null;
 }
 
 /** Chooses when a new credential expires: after 30, 90, 180 or 365 days, or on a date. */
-export function ExpiryPicker({ idPrefix, value, onChange, error }: ExpiryPickerProps) {
+export function ExpiryPicker({ idPrefix, value, onChange, error, policyMaxDays }: ExpiryPickerProps) {
   const { days } = expiryDays(value);
   const now = Date.now();
   const errorId = `${idPrefix}-expiry-error`;
@@ -46,6 +48,7 @@ export function ExpiryPicker({ idPrefix, value, onChange, error }: ExpiryPickerP
           {error}
         </p>
       ) : null}
+      {policyMaxDays != null ? <p className="field-hint">The organisation's policy allows credentials of at most {policyMaxDays} days.</p> : null}
       {days !== undefined ? <p className="field-hint">The secret stops working on {formatDate(new Date(now + days * DAY_MS).toISOString())}.</p> : null}
     </fieldset>
   );

@@ -9,6 +9,8 @@ interface GrantEditorProps {
   draft: GrantDraft;
   instance: Instance | undefined;
   profile: Profile | undefined;
+  /** The policy's opt-in, which lets admin-level scopes be chosen. */
+  adminScopesAllowed: boolean;
   onChange: (draft: GrantDraft) => void;
   onRemove: () => void;
   errorFor: (key: string) => string | undefined;
@@ -16,7 +18,7 @@ interface GrantEditorProps {
 }
 
 /** Edits one grant: the scopes on one instance and the resources of each type it may reach. */
-export function GrantEditor({ index, idPrefix, draft, instance, profile, onChange, onRemove, errorFor, touch }: GrantEditorProps) {
+export function GrantEditor({ index, idPrefix, draft, instance, profile, adminScopesAllowed, onChange, onRemove, errorFor, touch }: GrantEditorProps) {
   const key = `access[${index}]`;
   const prefix = `${idPrefix}-grant-${index}`;
   const instanceError = errorFor(`${key}.instance`);
@@ -44,6 +46,7 @@ export function GrantEditor({ index, idPrefix, draft, instance, profile, onChang
             idPrefix={prefix}
             profile={profile}
             selected={draft.scopes}
+            allowAdminLevel={adminScopesAllowed}
             error={errorFor(`${key}.scopes`)}
             onChange={(scopes) => {
               touch(`${key}.scopes`);

@@ -6,6 +6,9 @@ import { Time } from '../components/Time';
 import { useFormState } from '../components/use-form-state';
 import { checkDisplayName, checkMaxLength } from '../validation';
 import { AccessSummary } from './AccessSummary';
+import { type GuardrailDraft, checkGuardrails, guardrailBody, guardrailDraftOf, guardrailFieldKeys } from './guardrail-draft';
+import { GuardrailFields } from './GuardrailFields';
+import { GuardrailSummary } from './GuardrailSummary';
 import type { Catalog } from './use-catalog';
 
 interface OverviewTabProps {
@@ -19,11 +22,20 @@ function DetailsForm({ account, onUpdate, onDone }: { account: ServiceAccount; o
   const [name, setName] = useState(account.name);
   const [description, setDescription] = useState(account.description);
   const [owner, setOwner] = useState(account.owner);
+  const [guardrails, setGuardrails] = useState<GuardrailDraft>(() => guardrailDraftOf(account));
   const [busy, setBusy] = useState(false);
-  const form = useFormState({ name: checkDisplayName(name, 100), description: checkMaxLength(description, 2000), owner: checkMaxLength(owner, 200) }, ['name', 'description', 'owner']);
+  const form = useFormState(
+    { name: checkDisplayName(name, 100), description: checkMaxLength(description, 2000), owner: checkMaxLength(owner, 200), ...checkGuardrails(guardrails) },
+    ['name', 'description', 'owner', ...guardrailFieldKeys(guardrails)],
+  );
 
   const edit = (setter: (value: string) => void, key: string, value: string) => {
     setter(value);
+    form.touch(key);
+  };
+
+  const editGuardrails = (patch: Partial<GuardrailDraft>, key: string) => {
+    setGuardrails((previous) => ({ ...previous, ...patch }));
     form.touch(key);
   };
 
@@ -31,7 +43,7 @@ function DetailsForm({ account, onUpdate, onDone }: { account: ServiceAccount; o
     if (!form.beginSubmit()) return;
     setBusy(true);
     try {
-      await onUpdate({ name, description, owner }, 'Saved the details.');
+      await onUpdate({ name, description, owner, ...guardrailBody(guardrails) }, 'Saved the details.');
       onDone();
     } catch (error) {
       form.fail(error);
@@ -52,7 +64,9 @@ function DetailsForm({ account, onUpdate, onDone }: { account: ServiceAccount; o
       <TextField id="edit-name" label="Name" required value={name} error={form.errorFor('name')} onChange={(value) => edit(setName, 'name', value)} />
       <TextField id="edit-description" label="Description" multiline value={description} error={form.errorFor('description')} onChange={(value) => edit(setDescription, 'description', value)} />
       <TextField id="edit-owner" label="Owner" value={owner} error={form.errorFor('owner')} onChange={(value) => edit(setOwner, 'owner', value)} />
+      <GuardrailFields idPrefix="edit" draft={guardrails} edit={editGuardrails} errorFor={form.errorFor} dpopEndsTokens={!account.dpopBound} />
       {form.formProblem ? <Notice kind="error">{form.formProblem.detail}</Notice> : null}
+      {form.problem && !form.formProblem ? <Notice kind="error">Not saved: {form.problem.title} See the field marked above.</Notice> : null}
       <div className="button-row">
         <button type="button" className="button" onClick={onDone}>
           Cancel
@@ -105,6 +119,7 @@ export function OverviewTab({ account, catalog, canEdit, onUpdate }: OverviewTab
             <dd>
               <Time value={account.credentialExpiresAt} format="datetime" empty="No live credential expires" />
             </dd>
+            <GuardrailSummary account={account} />
           </dl>
         )}
       </section>

@@ -6,13 +6,18 @@ interface ScopePickerProps {
   selected: string[];
   onChange: (scopes: string[]) => void;
   error?: string;
+  legend?: string;
+  /** Lets admin-level scopes be chosen, as in the policy once its opt-in is on. */
+  allowAdminLevel?: boolean;
+  disabled?: boolean;
 }
 
 /**
  * Renders checkboxes for the scopes of a profile, each with what it allows and the scopes it implies.
- * Admin-level scopes are shown disabled with the reason, because the server rejects them.
+ * Admin-level scopes are shown disabled with the reason, because the server rejects them,
+ * unless `allowAdminLevel` is set.
  */
-export function ScopePicker({ idPrefix, profile, selected, onChange, error }: ScopePickerProps) {
+export function ScopePicker({ idPrefix, profile, selected, onChange, error, legend = 'Scopes', allowAdminLevel = false, disabled = false }: ScopePickerProps) {
   const errorId = `${idPrefix}-scopes-error`;
   const chosen = profile.scopes.filter((scope) => selected.includes(scope.name));
   const effective = new Set(chosen.flatMap((scope) => [scope.name, ...scope.impliesAll]));
@@ -22,8 +27,8 @@ export function ScopePicker({ idPrefix, profile, selected, onChange, error }: Sc
   };
 
   return (
-    <fieldset className="scope-picker" aria-describedby={error ? errorId : undefined} aria-invalid={error ? true : undefined}>
-      <legend>Scopes</legend>
+    <fieldset className="scope-picker" disabled={disabled} aria-describedby={error ? errorId : undefined} aria-invalid={error ? true : undefined}>
+      <legend>{legend}</legend>
       {error ? (
         <p id={errorId} className="field-error">
           {error}
@@ -32,14 +37,15 @@ export function ScopePicker({ idPrefix, profile, selected, onChange, error }: Sc
       <ul className="scope-list">
         {profile.scopes.map((scope) => {
           const id = `${idPrefix}-scope-${scope.name.replace(/[^A-Za-z0-9]/g, '-')}`;
+          const blocked = scope.adminLevel && !allowAdminLevel;
           const includedBy = chosen.filter((other) => other.name !== scope.name && other.impliesAll.includes(scope.name)).map((other) => other.name);
           return (
-            <li key={scope.name} className={scope.adminLevel ? 'scope scope-disabled' : 'scope'}>
+            <li key={scope.name} className={blocked ? 'scope scope-disabled' : 'scope'}>
               <input
                 type="checkbox"
                 id={id}
                 checked={selected.includes(scope.name)}
-                disabled={scope.adminLevel}
+                disabled={blocked}
                 aria-describedby={`${id}-about`}
                 aria-invalid={error ? true : undefined}
                 onChange={(event) => toggle(scope.name, event.target.checked)}
@@ -52,7 +58,7 @@ export function ScopePicker({ idPrefix, profile, selected, onChange, error }: Sc
                   {scope.description}
                   {scope.impliesAll.length > 0 ? <span className="scope-implies"> Also grants {scope.impliesAll.join(', ')}.</span> : null}
                   {includedBy.length > 0 ? <span className="scope-included"> Already included with {includedBy.join(', ')}.</span> : null}
-                  {scope.adminLevel ? <span className="scope-reason"> Admin-level scope: service accounts cannot hold it.</span> : null}
+                  {blocked ? <span className="scope-reason"> Admin-level scope: service accounts cannot hold it unless the policy allows admin-level scopes.</span> : null}
                 </p>
               </div>
             </li>

@@ -49,14 +49,17 @@ export function draftsToAccess(drafts: GrantDraft[]): { instance: string; scopes
   });
 }
 
-/** Checks the drafts with the server's rules and returns messages keyed by the server's field paths. */
-export function checkGrants(drafts: GrantDraft[], profiles: Map<string, Profile>, instances: Map<string, Instance>): Record<string, string | undefined> {
+/**
+ * Checks the drafts with the server's rules and returns messages keyed by the server's field
+ * paths. Admin-level scopes pass only when the policy's opt-in is on.
+ */
+export function checkGrants(drafts: GrantDraft[], profiles: Map<string, Profile>, instances: Map<string, Instance>, adminScopesAllowed = false): Record<string, string | undefined> {
   const errors: Record<string, string | undefined> = {};
   drafts.forEach((draft, index) => {
     const profile = profiles.get(instances.get(draft.instance)?.profile ?? '');
     if (draft.scopes.length === 0) errors[`access[${index}].scopes`] = 'Choose at least one scope.';
-    const adminScope = draft.scopes.find((name) => profile?.scopes.find((scope) => scope.name === name)?.adminLevel);
-    if (adminScope) errors[`access[${index}].scopes`] = `${adminScope} is an admin-level scope, which service accounts cannot hold.`;
+    const adminScope = adminScopesAllowed ? undefined : draft.scopes.find((name) => profile?.scopes.find((scope) => scope.name === name)?.adminLevel);
+    if (adminScope) errors[`access[${index}].scopes`] = `${adminScope} is an admin-level scope, which service accounts cannot hold unless the policy allows admin-level scopes.`;
 
     for (const [type, restriction] of Object.entries(draft.resources)) {
       if (restriction.mode !== 'list') continue;

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { Page, Instance, Problem, Profile } from '../api/types';
+import type { Page, Instance, Problem, Profile, StoredPolicy } from '../api/types';
 import { useResource } from '../api/use-resource';
 
 export interface Catalog {
@@ -8,6 +8,10 @@ export interface Catalog {
   instanceIndex: Map<string, Instance>;
   /** Profiles by name. */
   profiles: Map<string, Profile>;
+  /** The organisation policy, which limits grants and credentials, once loaded. */
+  policy: StoredPolicy | undefined;
+  /** The policy's opt-in for admin-level scopes. It is false until the policy has loaded. */
+  adminScopesAllowed: boolean;
   loading: boolean;
   problem: Problem | undefined;
   reload: () => void;
@@ -17,6 +21,7 @@ export interface Catalog {
 export function useCatalog(): Catalog {
   const instances = useResource<Page<Instance>>('/instances');
   const profiles = useResource<Page<Profile>>('/profiles');
+  const policy = useResource<StoredPolicy>('/policy');
 
   return useMemo(() => {
     const instanceIndex = new Map<string, Instance>();
@@ -28,6 +33,8 @@ export function useCatalog(): Catalog {
       instances: instances.data?.items ?? [],
       instanceIndex,
       profiles: new Map((profiles.data?.items ?? []).map((profile) => [profile.name, profile])),
+      policy: policy.data,
+      adminScopesAllowed: policy.data?.scopes.adminScopesAllowed ?? false,
       loading: instances.loading || profiles.loading,
       problem: instances.problem ?? profiles.problem,
       reload: () => {
@@ -35,5 +42,5 @@ export function useCatalog(): Catalog {
         profiles.reload();
       },
     };
-  }, [instances, profiles]);
+  }, [instances, profiles, policy]);
 }

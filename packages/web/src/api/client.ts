@@ -84,6 +84,7 @@ export const api = {
   get: <T>(path: string, signal?: AbortSignal) => apiRequest<T>('GET', path, undefined, signal),
   post: <T>(path: string, body: unknown = {}) => apiRequest<T>('POST', path, body),
   patch: <T>(path: string, body: unknown) => apiRequest<T>('PATCH', path, body),
+  put: <T>(path: string, body: unknown) => apiRequest<T>('PUT', path, body),
   delete: <T = void>(path: string) => apiRequest<T>('DELETE', path),
 };
 

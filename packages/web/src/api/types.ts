@@ -54,6 +54,27 @@ export interface ServiceAccount {
   lastUsedIp: string | null;
   /** Soonest expiry among the account's live credentials. */
   credentialExpiresAt: string | null;
+  purpose: string;
+  contacts: Contact[];
+  /** Calendar day (YYYY-MM-DD) by which the owner should review the account. */
+  reviewDate: string | null;
+  /** CIDR blocks that may request tokens. Null means the policy's default allowlist applies. */
+  ipAllowlist: string[] | null;
+  rateLimit: RateLimit | null;
+  /** Whether tokens must be bound to a DPoP key. Turning it on ends existing bearer tokens. */
+  dpopBound: boolean;
+  /** When the account was marked dormant for going unused too long, or null. */
+  dormantSince: string | null;
+}
+
+/** A person or team notified about expiring credentials and dormancy. */
+export type Contact = { type: 'email'; address: string } | { type: 'webhook'; url: string };
+
+/** Token requests an account may make. In `log_only` mode an excess is recorded, but the token is still issued. */
+export interface RateLimit {
+  perMinute: number | null;
+  perDay: number | null;
+  mode: 'enforce' | 'log_only';
 }
 
 export interface CreatedAccount extends ServiceAccount {
@@ -129,4 +150,40 @@ export interface TokenUsageDay {
   date: string;
   issued: number;
   refused: number;
+}
+
+/** The organisation's policy as GET and PUT /policy carry it. */
+export interface Policy {
+  credentials: {
+    maxLifetimeDays: number | null;
+    expiryRequired: boolean;
+    maxLivePerAccount: number | null;
+    blockNoncompliantFrom: string | null;
+  };
+  accessTokens: { defaultLifetimeSeconds: number; maxLifetimeSeconds: number };
+  /** `allowedByInstance` maps an instance slug to its allowed scopes; an instance left out allows every scope. */
+  scopes: { allowedByInstance: Record<string, string[]>; adminScopesAllowed: boolean };
+  network: { defaultIpAllowlist: string[] | null };
+  dormancy: { afterDays: number | null; action: 'flag' | 'disable'; warnDaysBefore: number };
+  notifications: { expiryLeadDays: number[] };
+}
+
+export interface StoredPolicy extends Policy {
+  updatedAt: string | null;
+  /** Id of the admin who saved the policy last. */
+  updatedBy: string | null;
+}
+
+/** Response of PUT /policy: the saved policy and how many existing things break it. */
+export interface SavedPolicy extends StoredPolicy {
+  noncompliant: { credentials: number; accounts: number; grants: number };
+}
+
+export interface Noncompliance {
+  blockFrom: string | null;
+  /** True once `blockFrom` has passed, so the token endpoint rejects the listed credentials. */
+  blocking: boolean;
+  credentials: { accountId: string; accountName: string; credentialId: string; createdAt: string; expiresAt: string | null; violations: string[] }[];
+  accounts: { accountId: string; accountName: string; liveCredentials: number; violations: string[] }[];
+  grants: { accountId: string; accountName: string; instance: string; scopes: string[]; violations: string[] }[];
 }

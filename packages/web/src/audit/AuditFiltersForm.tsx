@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { SelectField } from '../components/SelectField';
 import { TextField } from '../components/TextField';
 import { useFormState } from '../components/use-form-state';
@@ -7,6 +7,8 @@ import type { AuditFilters } from './audit-query';
 interface AuditFiltersFormProps {
   filters: AuditFilters;
   onApply: (filters: AuditFilters) => void;
+  /** Called with whether the form shows an error, so that the page can stop offering exports of filters the admin is correcting. */
+  onErrorChange: (showsError: boolean) => void;
 }
 
 /** Converts an RFC 3339 timestamp to the local `YYYY-MM-DDTHH:mm` a datetime-local input shows. */
@@ -25,10 +27,12 @@ function toRfc3339(local: string): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
+const FIELD_KEYS = ['actor', 'action', 'target', 'outcome', 'from', 'to'];
+
 const ACTION_PATTERN = /^[a-z_]+(\.[a-z_]+)*(\.\*)?$|^[a-z_]+\*$/;
 
 /** Renders the audit-log filter form, which applies its filters when submitted. */
-export function AuditFiltersForm({ filters, onApply }: AuditFiltersFormProps) {
+export function AuditFiltersForm({ filters, onApply, onErrorChange }: AuditFiltersFormProps) {
   const [actor, setActor] = useState(filters.actor ?? '');
   const [action, setAction] = useState(filters.action ?? '');
   const [target, setTarget] = useState(filters.target ?? '');
@@ -44,8 +48,11 @@ export function AuditFiltersForm({ filters, onApply }: AuditFiltersFormProps) {
       from: from && !fromIso ? 'Enter a valid date and time.' : undefined,
       to: (to && !toIso ? 'Enter a valid date and time.' : undefined) ?? (fromIso && toIso && fromIso >= toIso ? 'Choose a time after "From".' : undefined),
     },
-    ['actor', 'action', 'target', 'outcome', 'from', 'to'],
+    FIELD_KEYS,
   );
+
+  const showsError = FIELD_KEYS.some((key) => form.errorFor(key) !== undefined) || form.formProblem !== undefined;
+  useEffect(() => onErrorChange(showsError), [showsError, onErrorChange]);
 
   const edit = (setter: (value: string) => void, key: string) => (value: string) => {
     setter(value);

@@ -25,22 +25,38 @@ export function AuditLog() {
   const items = list.data?.items ?? [];
   const first = (cursors.length - 1) * PAGE_SIZE + 1;
   const filtered = filterKey !== '';
+  const [filterError, setFilterError] = useState(false);
 
   return (
     <div className="page">
       <div className="page-header">
         <PageTitle>Audit log</PageTitle>
-        <div className="button-row">
-          <a className="button" href={exportHref(filters, 'csv')} download>
-            Export CSV
-          </a>
-          <a className="button" href={exportHref(filters, 'jsonl')} download>
-            Export JSON Lines
-          </a>
-        </div>
+        {filterError ? (
+          // Links to the last applied filters would export a different set than the form shows, so none are offered.
+          <div className="button-row">
+            <span className="button" role="link" aria-disabled="true" aria-describedby="export-blocked">
+              Export CSV
+            </span>
+            <span className="button" role="link" aria-disabled="true" aria-describedby="export-blocked">
+              Export JSON Lines
+            </span>
+            <p id="export-blocked" className="field-hint">
+              Fix the filters, or clear them, to export.
+            </p>
+          </div>
+        ) : (
+          <div className="button-row">
+            <a className="button" href={exportHref(filters, 'csv')} download>
+              Export CSV
+            </a>
+            <a className="button" href={exportHref(filters, 'jsonl')} download>
+              Export JSON Lines
+            </a>
+          </div>
+        )}
       </div>
       <p className="field-hint page-intro">Every admin action and every token request, newest first. Exports contain all events that match the filters.</p>
-      <AuditFiltersForm key={filterKey} filters={filters} onApply={(next: AuditFilters) => navigate(auditHref(next))} />
+      <AuditFiltersForm key={filterKey} filters={filters} onApply={(next: AuditFilters) => navigate(auditHref(next))} onErrorChange={setFilterError} />
       {list.problem ? <LoadError problem={list.problem} retry={list.reload} /> : null}
       {list.loading && !list.data ? <Loading what="audit events" /> : null}
       {list.data && items.length === 0 ? (

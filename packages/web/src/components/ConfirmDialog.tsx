@@ -15,10 +15,12 @@ interface ConfirmDialogProps {
   /** Extra inputs between the message and the buttons; `canConfirm` decides whether they are complete. */
   children?: ReactNode;
   canConfirm?: boolean;
+  /** Receives a failed action's problem. Returns true when the dialog's own inputs show it, so it is not repeated below them. */
+  onFailure?: (problem: Problem) => boolean;
 }
 
 /** Renders a confirmation dialog that runs an action and shows the server's problem detail if it fails. */
-export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm, onClose, children, canConfirm = true }: ConfirmDialogProps) {
+export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm, onClose, children, canConfirm = true, onFailure }: ConfirmDialogProps) {
   const messageId = useId();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
@@ -29,7 +31,8 @@ export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm,
     try {
       await onConfirm();
     } catch (error) {
-      setProblem(problemOf(error));
+      const next = problemOf(error);
+      setProblem(onFailure?.(next) ? undefined : next);
       setBusy(false);
     }
   };

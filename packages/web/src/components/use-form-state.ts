@@ -1,4 +1,4 @@
-import { type RefObject, useCallback, useRef, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { problemOf } from '../api/client';
 import type { Problem } from '../api/types';
 
@@ -24,10 +24,6 @@ export interface FormState {
   clearProblem: () => void;
 }
 
-function focusFirstInvalid(form: HTMLFormElement | null): void {
-  window.requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-}
-
 /**
  * Tracks which fields show errors. `clientErrors` maps form keys to the message of a broken
  * rule. The keys are the server's field paths (`name`, `access[0].scopes`), so a rejected
@@ -38,6 +34,13 @@ export function useFormState(clientErrors: Record<string, string | undefined>, f
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  // Counts requests to focus the first invalid field. The focus happens in an effect, after React
+  // has committed aria-invalid. An animation frame could run before that commit on a busy machine.
+  const [focusRequest, setFocusRequest] = useState(0);
+
+  useEffect(() => {
+    if (focusRequest > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [focusRequest]);
 
   const touch = useCallback((key: string) => {
     setTouched((previous) => (previous.has(key) ? previous : new Set(previous).add(key)));
@@ -56,14 +59,14 @@ export function useFormState(clientErrors: Record<string, string | undefined>, f
     setSubmitted(true);
     setProblem(undefined);
     const valid = Object.values(clientErrors).every((message) => !message);
-    if (!valid) focusFirstInvalid(formRef.current);
+    if (!valid) setFocusRequest((count) => count + 1);
     return valid;
   };
 
   const fail = (error: unknown) => {
     const next = problemOf(error);
     setProblem(next);
-    if (next.field) focusFirstInvalid(formRef.current);
+    if (next.field) setFocusRequest((count) => count + 1);
   };
 
   return {

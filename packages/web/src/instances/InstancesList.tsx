@@ -3,6 +3,7 @@ import { api } from '../api/client';
 import type { Instance, Page } from '../api/types';
 import { useResource } from '../api/use-resource';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { useTransientMessage } from '../components/flash';
 import { LoadError, Loading } from '../components/LoadState';
 import { PageTitle } from '../components/PageTitle';
 import { Time } from '../components/Time';
@@ -14,7 +15,7 @@ export function InstancesList() {
   const list = useResource<Page<Instance>>('/instances');
   const canEdit = useCanEdit();
   const [deleting, setDeleting] = useState<Instance>();
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useTransientMessage();
   const items = list.data?.items ?? [];
 
   return (

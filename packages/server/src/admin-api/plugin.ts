@@ -9,6 +9,8 @@ import { policyRoutes } from './policy.js';
 import { profileRoutes } from './profiles.js';
 import { openApiRoute } from './openapi.js';
 import { accountUsageRoutes } from './account-usage.js';
+import { seatRoutes } from './seats.js';
+import { migrationRoutes } from './migrations.js';
 import { serviceAccountRoutes } from './service-accounts.js';
 import { sessionRoutes } from './session-routes.js';
 import { signingKeyRoutes } from './signing-keys.js';
@@ -44,7 +46,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, seatRoutes, migrationRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

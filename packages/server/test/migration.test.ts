@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { hash } from '@node-rs/argon2';
 import { after, before, describe, it } from 'node:test';
+import { parseCsv } from '../src/migration/csv.js';
 import { assertProblem } from './support/problem.js';
-import { type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
+import { AdminClient, type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 const JSON_EXPORT = JSON.parse(readFileSync(new URL('./fixtures/human-accounts.json', import.meta.url), 'utf8'));
 const CSV_EXPORT = readFileSync(new URL('./fixtures/human-accounts.csv', import.meta.url), 'utf8');
@@ -308,5 +310,220 @@ describe('migration decisions', () => {
   it('answers 404 for unknown ids', async () => {
     assertProblem(await server.admin.get('/migrations/imports/nope'), 404, 'not_found');
     assertProblem(await server.admin.post(`/migrations/imports/${importId}/proposals/nope/accept`, {}), 404, 'not_found');
+  });
+});
+
+describe('CSV parser', () => {
+  it('reads quoted cells', () => {
+    const records = parseCsv('a,b,c\r\n"x, y","say ""hi""",""\n"two\nlines",z,\n');
+
+    assert.deepEqual(records, [
+      { line: 1, cells: ['a', 'b', 'c'] },
+      { line: 2, cells: ['x, y', 'say "hi"', ''] },
+      { line: 3, cells: ['two\nlines', 'z', ''] },
+    ]);
+  });
+
+  it('skips blank lines and a byte order mark', () => {
+    assert.deepEqual(parseCsv('\uFEFFa,b\n\nc,d'), [
+      { line: 1, cells: ['a', 'b'] },
+      { line: 3, cells: ['c', 'd'] },
+    ]);
+  });
+
+  it('rejects an unterminated quote', () => {
+    assert.throws(() => parseCsv('a,b\n"open,c\n'), { name: 'CsvSyntaxError', line: 2 });
+  });
+
+  it('rejects a stray quote', () => {
+    assert.throws(() => parseCsv('a,b\nx"y,c\n'), { name: 'CsvSyntaxError', line: 2 });
+    assert.throws(() => parseCsv('a,b\n"x"y,c\n'), { name: 'CsvSyntaxError', line: 2 });
+  });
+});
+
+describe('import validation', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+    await ensureInstance(server, 'jira', 'jira');
+  });
+
+  after(() => server.close());
+
+  async function importCount() {
+    const [row] = await queryDatabase<{ count: number | string }>(server, 'select count(*) as count from migration_imports');
+    return Number(row.count);
+  }
+
+  it('lists every bad JSON entry', async () => {
+    const result = await server.admin.post('/migrations/imports', {
+      accounts: [
+        { name: 'ok-bot', email: 'ok@example.com', groups: [], access: [{ instance: 'jira', projects: { ABC: 'read' } }] },
+        { name: ' padded', email: 'not-an-email', access: [{ instance: 'jira', projects: { ABC: 'delete' } }] },
+        { name: 'OK-BOT', email: 'dup@example.com', access: [{ instance: 'jira', projects: {} }], role: 'x' },
+        { email: 'x@example.com', access: [{ instance: 'jira', tickets: { A: 'read' } }, { instance: 'jira', projects: { B: 'read' } }] },
+      ],
+    });
+
+    assertProblem(result, 400, 'invalid_import');
+    assert.deepEqual(result.body.errors, [
+      { field: 'accounts[1].name', message: 'accounts[1].name " padded" starts or ends with whitespace or contains control characters; remove them.' },
+      { field: 'accounts[1].email', message: 'accounts[1].email "not-an-email" is not an email address such as jenkins@example.com.' },
+      { field: 'accounts[1].access[0].projects.ABC', message: 'accounts[1].access[0].projects.ABC: permission "delete" is unknown; use one of: read, write, admin.' },
+      { field: 'accounts[2].role', message: 'accounts[2].role is not a known field; remove it or check its spelling.' },
+      { field: 'accounts[2].access[0]', message: 'accounts[2].access[0] lists no resource; add at least one of projects, spaces, repositories, deploymentProjects, resources with an id and its permission.' },
+      { field: 'accounts[3].name', message: 'accounts[3].name is required; add it.' },
+      { field: 'accounts[3].access[0].tickets', message: 'accounts[3].access[0].tickets is not a known field; use instance and one or more of: projects, spaces, repositories, deploymentProjects, resources.' },
+      { field: 'accounts[3].access[1].instance', message: 'accounts[3].access[1].instance "jira" appears twice; merge its resources into one entry.' },
+      { field: 'accounts[2].name', message: 'accounts[2].name "OK-BOT" appears again (first at accounts[0].name); each human account appears once, with all its access.' },
+    ]);
+    assert.match(result.body.detail, /^The export has 9 invalid entries\. Nothing was imported/);
+    assert.equal(await importCount(), 0);
+  });
+
+  it('rejects a repeated name', async () => {
+    const account = { name: 'twin', email: 'twin@example.com', access: [{ instance: 'jira', projects: { A: 'read' } }] };
+    const result = await server.admin.post('/migrations/imports', { accounts: [account, { ...account, name: 'TWIN' }] });
+
+    assertProblem(result, 400, 'invalid_import');
+    assert.deepEqual(result.body.errors, [{ field: 'accounts[1].name', message: 'accounts[1].name "TWIN" appears again (first at accounts[0].name); each human account appears once, with all its access.' }]);
+  });
+
+  it('rejects an empty or wrong body', async () => {
+    assertProblem(await server.admin.post('/migrations/imports', { accounts: [] }), 400, 'invalid_import');
+    assertProblem(await server.admin.post('/migrations/imports', { accounts: [], extra: 1 }), 400, 'invalid_import');
+    assertProblem(await server.admin.request('POST', '/migrations/imports', '{"accounts": [', { 'content-type': 'application/json' }), 400, 'invalid_json');
+    assertProblem(await server.admin.request('POST', '/migrations/imports', 'name,email', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+  });
+
+  it('names CSV lines', async () => {
+    const csv = [
+      'name,email,groups,instance,resourceType,resourceId,permission',
+      'ok-bot,ok@example.com,ci,jira,project,ABC,read',
+      'ok-bot,other@example.com,ci,jira,project,DEF,read',
+      'bad-bot,bad@example.com,,jira,ticket,ABC,read',
+      'bad-bot,bad@example.com,,jira,project,ABC,owner',
+      'ok-bot,ok@example.com,ci,jira,project,ABC,write',
+      'short,row@example.com,jira',
+    ].join('\n');
+    const result = await uploadCsv(server, csv);
+
+    assertProblem(result, 400, 'invalid_import');
+    assert.deepEqual(result.body.errors, [
+      { line: 3, field: 'email', message: 'line 3, email: "other@example.com" differs from "ok@example.com" on line 2 for the same name; one account has one email.' },
+      { line: 4, field: 'resourceType', message: 'line 4, resourceType: "ticket" is not a resource type; use one of: project, space, repository, deployment-project, resource.' },
+      { line: 5, field: 'permission', message: 'line 5, permission: permission "owner" is unknown; use one of: read, write, admin.' },
+      { line: 6, field: 'resourceId', message: 'line 6, resourceId: "ABC" on jira is listed again (first on line 2); keep one row with the highest permission.' },
+      { line: 7, field: 'body', message: 'line 7: the row has 3 cells but the header has 7; quote cells that contain commas.' },
+    ]);
+    assert.equal(await importCount(), 0);
+  });
+
+  it('checks the CSV header', async () => {
+    const result = await uploadCsv(server, 'name,mail,groups,instance,resourceType,resourceId,permission\nx,x@example.com,,jira,project,A,read\n');
+
+    assertProblem(result, 400, 'invalid_import');
+    assert.deepEqual(result.body.errors, [
+      { line: 1, field: 'mail', message: 'line 1: column "mail" is unknown; the columns are name,email,groups,instance,resourceType,resourceId,permission and optionally owner.' },
+      { line: 1, field: 'email', message: 'line 1: column "email" is missing; the header must be name,email,groups,instance,resourceType,resourceId,permission.' },
+    ]);
+  });
+
+  it('reports a CSV quoting error with its line', async () => {
+    const result = await uploadCsv(server, 'name,email,groups,instance,resourceType,resourceId,permission\nx,x@example.com,"ci,jira,project,A,read\n');
+
+    assertProblem(result, 400, 'invalid_import');
+    assert.deepEqual(result.body.errors, [{ line: 2, field: 'body', message: 'line 2: a quoted cell is not closed; end it with a double quote.' }]);
+  });
+
+  it('rejects an export over 5 MiB', async () => {
+    const result = await uploadCsv(server, `name,email\n${'x'.repeat(5 * 1024 * 1024)}`);
+
+    assertProblem(result, 413, 'body_too_large');
+  });
+
+  it('needs the admin role', async () => {
+    const passwordHash = await hash('auditor-password-1');
+    await queryDatabase(server, `insert into admins (id, username, password_hash, role, created_at) values ('auditor-1', 'auditor', '${passwordHash}', 'auditor', 0)`);
+    const auditor = new AdminClient(server.baseUrl);
+    await auditor.signIn('auditor', 'auditor-password-1');
+
+    assertProblem(await auditor.post('/migrations/imports', JSON_EXPORT), 403, 'forbidden');
+    assert.equal((await auditor.get('/migrations/imports')).status, 200);
+    assert.equal(await importCount(), 0);
+  });
+});
+
+describe('migration manifest', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+    await ensureInstance(server, 'jira', 'jira', 'https://jira.example.com');
+    await ensureInstance(server, 'git', 'bitbucket', 'https://git.example.com');
+    await createAccount(server, {
+      name: 'etl',
+      description: 'Nightly export',
+      owner: 'data-team',
+      purpose: 'Copies issues to the warehouse',
+      access: [
+        { instance: 'jira', scopes: ['WRITE'], resources: { project: ['ABC'] } },
+        { instance: 'git', scopes: ['REPO_READ'], resources: { repository: '*' } },
+      ],
+    });
+    const disabled = await createAccount(server, { name: 'old-bot', access: [{ instance: 'jira', scopes: ['read:issue'], resources: { project: ['OLD'] } }] });
+    await server.admin.patch(`/service-accounts/${disabled.id}`, { status: 'disabled' });
+  });
+
+  after(() => server.close());
+
+  it('maps coarse scopes to granular ones', async () => {
+    const result = await server.admin.get('/migrations/manifest');
+    const [etl, old] = result.body.accounts;
+
+    assert.equal(result.status, 200, result.text);
+    assert.equal(result.body.manifestVersion, 1);
+    assert.equal(result.body.issuer, server.baseUrl);
+    assert.deepEqual(result.body.instances, [
+      { slug: 'git', name: 'GIT', profile: 'bitbucket', audience: 'https://git.example.com' },
+      { slug: 'jira', name: 'JIRA', profile: 'jira', audience: 'https://jira.example.com' },
+    ]);
+    assert.deepEqual(result.body.scopeMapping, {
+      jira: {
+        READ: ['read:comment', 'read:issue', 'read:project'],
+        WRITE: ['read:comment', 'read:issue', 'read:project', 'write:comment', 'write:issue'],
+        ADMIN: ['manage:project', 'read:comment', 'read:issue', 'read:project', 'write:comment', 'write:issue'],
+      },
+      bitbucket: { PUBLIC_REPOS: [], REPO_READ: [], REPO_WRITE: [], REPO_ADMIN: [], PROJECT_ADMIN: [] },
+    });
+    assert.deepEqual(
+      { ...etl, sourceId: undefined, sourceClientId: undefined, createdAt: undefined },
+      {
+        name: 'etl',
+        description: 'Nightly export',
+        owner: 'data-team',
+        purpose: 'Copies issues to the warehouse',
+        contacts: [],
+        status: 'active',
+        sourceId: undefined,
+        sourceClientId: undefined,
+        createdAt: undefined,
+        access: [
+          { instance: 'git', profile: 'bitbucket', audience: 'https://git.example.com', scopes: ['REPO_READ'], granularScopes: [], resources: { repository: '*' } },
+          { instance: 'jira', profile: 'jira', audience: 'https://jira.example.com', scopes: ['WRITE'], granularScopes: ['read:comment', 'read:issue', 'read:project', 'write:comment', 'write:issue'], resources: { project: ['ABC'] } },
+        ],
+      },
+    );
+    assert.equal(old.status, 'disabled');
+    assert.deepEqual(old.access[0].granularScopes, ['read:issue']);
+  });
+
+  it('holds no secret', async () => {
+    const result = await server.admin.get('/migrations/manifest');
+
+    assert.doesNotMatch(result.text, /tss_|secret/i);
+    const [event] = (await server.admin.get('/audit-events?action=migration.manifest_exported&limit=1')).body.items;
+    assert.deepEqual(event.details, { accounts: 2 });
   });
 });

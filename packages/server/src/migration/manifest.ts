@@ -70,7 +70,8 @@ export async function buildManifest(db: Kysely<Database>, issuer: string, now: n
               granularScopes: profile ? granularScopes(profile, scopes) : [],
               resources: JSON.parse(grant.resources) as Record<string, string[] | '*'>,
             };
-          }),
+          })
+          .sort((a, b) => a.instance.localeCompare(b.instance)),
       };
     }),
   };

@@ -38,6 +38,7 @@ function readResources(value: unknown, field: string, issues: IssueList): Record
   if (entries.length > MAX_RESOURCES) issues.add(field, `${field} lists ${entries.length} ids; the maximum is ${MAX_RESOURCES}, so use {"*": "<permission>"} for all.`);
 
   const result: Record<string, Permission> = {};
+  let valid = entries.length <= MAX_RESOURCES;
   for (const [id, permission] of entries) {
     const idField = `${field}.${id}`;
     const idProblem = textProblem(id, `${field} id`, 255);
@@ -45,8 +46,9 @@ function readResources(value: unknown, field: string, issues: IssueList): Record
     const permissionIssue = typeof permission === 'string' ? permissionProblem(permission) : `permission must be a string: read, write or admin.`;
     if (permissionIssue) issues.add(idField, `${idField}: ${permissionIssue}`);
     if (!idProblem && !permissionIssue) result[id] = permission as Permission;
+    else valid = false;
   }
-  return result;
+  return valid ? result : undefined;
 }
 
 function readAccess(value: unknown, field: string, issues: IssueList): SourceAccess | undefined {

@@ -93,7 +93,8 @@ export function checkUniqueNames(accounts: Array<{ name: string; field: string; 
   for (const account of accounts) {
     const key = account.name.toLowerCase();
     const first = seen.get(key);
-    if (first !== undefined) issues.add(account.field, `name "${account.name}" appears again (first at ${first}); each human account appears once, with all its access.`, account.line);
+    const where = account.line === undefined ? account.field : `line ${account.line}, name:`;
+    if (first !== undefined) issues.add(account.field, `${where} "${account.name}" appears again (first at ${first}); each human account appears once, with all its access.`, account.line);
     else seen.set(key, account.line === undefined ? account.field : `line ${account.line}`);
   }
 }

@@ -10,6 +10,9 @@ import { PageTitle } from './components/PageTitle';
 import { InstanceForm } from './instances/InstanceForm';
 import { InstancesList } from './instances/InstancesList';
 import { Layout } from './Layout';
+import { ImportReview } from './migration/ImportReview';
+import { MigrationPage } from './migration/MigrationPage';
+import { SeatsReport } from './seats/SeatsReport';
 import { Link, matchPath, navigate, useLocation } from './router';
 import { SessionContext } from './session-context';
 import { SignInDialog } from './session/SignInDialog';
@@ -46,9 +49,13 @@ function Screen({ pathname }: { pathname: string }) {
   if (pathname === '/audit') return <AuditLog />;
   if (pathname === '/instances') return <InstancesList />;
   if (pathname === '/instances/new') return <InstanceForm />;
+  if (pathname === '/seats') return <SeatsReport />;
+  if (pathname === '/migration') return <MigrationPage />;
 
   let params = matchPath('/instances/:id/edit', pathname);
   if (params) return <InstanceForm key={params.id} id={params.id} />;
+  params = matchPath('/migration/imports/:id', pathname);
+  if (params) return <ImportReview key={params.id} id={params.id} />;
   params = matchPath('/service-accounts/:id/created', pathname);
   if (params) return <AccountCreated key={params.id} id={params.id} />;
   params = matchPath('/service-accounts/:id', pathname);

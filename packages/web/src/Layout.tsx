@@ -7,6 +7,8 @@ const SECTIONS = [
   { href: '/service-accounts', label: 'Service accounts' },
   { href: '/audit', label: 'Audit log' },
   { href: '/instances', label: 'Instances' },
+  { href: '/seats', label: 'Seats' },
+  { href: '/migration', label: 'Migration' },
 ];
 
 /** Renders the signed-in frame around a page: skip link, navigation, the signed-in admin and sign-out. */

@@ -5,6 +5,9 @@ const LABELS: Record<string, string> = {
   revoked: 'Revoked',
   success: 'Success',
   failure: 'Failure',
+  pending: 'Pending',
+  accepted: 'Accepted',
+  rejected: 'Rejected',
 };
 
 /** Renders a status word in a coloured badge. The word carries the meaning, and the colour only repeats it. */

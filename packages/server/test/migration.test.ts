@@ -242,7 +242,7 @@ describe('migration decisions', () => {
     assert.equal(event.details.reason, 'bot retired');
   });
 
-  it('refuses the admin scope without opt-in', async () => {
+  it('rejects the admin scope without opt-in', async () => {
     const result = await decide('jira-admin-bot', 'accept');
 
     assertProblem(result, 400, 'admin_scope_not_allowed', 'access[0].scopes[0]');

@@ -15,7 +15,7 @@ import type { InstanceRow } from '../storage/tables.js';
 const SeatReportBody = Type.Object(
   {
     ...SeatCountsSchema,
-    /** Needed only when the reporting account holds grants on several instances. */
+    /** Needed only when the reporting account has grants on several instances. */
     audience: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
   },
   { additionalProperties: false },
@@ -37,7 +37,7 @@ async function reportedInstance(ctx: ServerContext, accountId: string, audience:
     if (!instance || !granted.has(instance.id)) throw new OAuthError('access_denied', 'This client has no grant on that audience; report seats with the service account of that instance.');
     return instance;
   }
-  if (granted.size > 1) throw new OAuthError('invalid_request', 'This client holds grants on several instances; add "audience" with the base URL of the instance the seats belong to.');
+  if (granted.size > 1) throw new OAuthError('invalid_request', 'This client has grants on several instances; add "audience" with the base URL of the instance the seats belong to.');
 
   const [instanceId] = granted;
   return (await listInstances(ctx.db)).find((row) => row.id === instanceId)!;

@@ -30,7 +30,7 @@ export function scopeMapping(profile: Profile): Record<string, string[]> {
 /**
  * Builds the migration manifest: every service account with its grants, each coarse scope
  * also written as the granular scopes it implies, for recreating the accounts elsewhere. It
- * holds no secret and no credential, because those cannot move: the new home issues its own.
+ * contains no secret and no credential, because those cannot move: the new home issues its own.
  */
 export async function buildManifest(db: Kysely<Database>, issuer: string, now: number) {
   const [instances, accounts] = await Promise.all([listInstances(db), db.selectFrom('service_accounts').selectAll().orderBy('name').execute()]);

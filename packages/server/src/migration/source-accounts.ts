@@ -16,7 +16,7 @@ export const RESOURCE_KEYS: Record<string, string> = {
 };
 export const RESOURCE_TYPES = Object.values(RESOURCE_KEYS);
 
-/** What one human account could reach on one instance: resource type to resource id to permission. */
+/** Access of one human account on one instance: resource type to resource id to permission. */
 export interface SourceAccess {
   instance: string;
   resources: Record<string, Record<string, Permission>>;
@@ -38,7 +38,7 @@ export interface ImportIssue {
   message: string;
 }
 
-/** The most issues one response lists; an export with more is usually in the wrong format altogether. */
+/** Maximum number of issues one response lists; an export with more is usually in the wrong format altogether. */
 export const MAX_ISSUES = 100;
 export const MAX_ACCOUNTS = 5000;
 

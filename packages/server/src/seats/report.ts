@@ -5,7 +5,7 @@ import { listInstances } from '../storage/instances.js';
 import { countAccountsPerInstance, countGrantedAccounts, listSeats } from '../storage/seats.js';
 import type { Database, InstanceSeatsRow } from '../storage/tables.js';
 
-/** Who reported an instance's human seats: a service account of the product, or an admin. */
+/** Builds the humans part of a report item: the latest count and who reported it (the product's service account or an admin), or null. */
 function humansView(row: InstanceSeatsRow | undefined, names: Map<string, string>) {
   if (!row) return null;
   return {

@@ -80,7 +80,7 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
   return (await response.json()) as T;
 }
 
-/** Uploads a file's text, such as a CSV export, with its own content type; answers like apiRequest. */
+/** Uploads a file's text, such as a CSV export, with its own content type. Resolves and rejects like apiRequest. */
 export async function apiUpload<T>(path: string, text: string, contentType: string): Promise<T> {
   let response: Response;
   try {

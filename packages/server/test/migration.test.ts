@@ -154,12 +154,26 @@ describe('migration import', () => {
   });
 
   it('lists imports newest first', async () => {
+    server.clock.advance(60_000);
+    const newest = await server.admin.post('/migrations/imports', { accounts: JSON_EXPORT.accounts.slice(0, 2) });
     const result = await server.admin.get('/migrations/imports');
 
     assert.equal(result.status, 200);
-    assert.equal(result.body.items.length, 4);
-    assert.deepEqual(result.body.items.map((item: any) => item.accountCount).sort(), [1, 1, 50, 50]);
+    assert.equal(result.body.items.length, 5);
+    assert.deepEqual(result.body.items[0], { id: newest.body.id, format: 'json', accountCount: 2, createdAt: new Date(server.clock.now()).toISOString(), createdBy: newest.body.createdBy, proposals: { pending: 2, accepted: 0, rejected: 0 } });
+    assert.deepEqual(result.body.items.map((item: any) => item.accountCount).sort(), [1, 1, 2, 50, 50]);
     assert.equal(result.body.nextCursor, null);
+  });
+
+  it('reports an unknown profile', async () => {
+    // The API accepts only known profiles, so the row stands for one whose profile this server version lacks.
+    await queryDatabase(server, `insert into instances (id, slug, name, profile, audience, access_token_lifetime_seconds, token_format, created_at, updated_at) values ('custom-1', 'crm', 'CRM', 'crm-profile', 'https://crm.example.com', null, 'jwt', 0, 0)`);
+    const result = await server.admin.post('/migrations/imports', { accounts: [{ name: 'crm-bot', email: 'crm@example.com', access: [{ instance: 'crm', resources: { C1: 'read' } }] }] });
+    const [item] = result.body.items;
+
+    assert.equal(result.status, 201, result.text);
+    assert.deepEqual(item.proposal.access, []);
+    assert.deepEqual(item.problems, [{ code: 'unknown_profile', instance: 'crm', message: 'Instance "crm" uses the profile "crm-profile", which this server does not know, so its access is left out.' }]);
   });
 
   it('suffixes a name that is taken', async () => {

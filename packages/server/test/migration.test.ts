@@ -153,15 +153,24 @@ describe('migration import', () => {
     assert.deepEqual(event.details, { format: 'json', accounts: 1, withProblems: 1 });
   });
 
+  it('proposes ADMIN cleanly after the opt-in', async () => {
+    assert.equal((await server.admin.put('/policy', { scopes: { adminScopesAllowed: true } })).status, 200);
+    const result = await server.admin.post('/migrations/imports', { accounts: [JSON_EXPORT.accounts[44]] });
+    assert.equal((await server.admin.put('/policy', {})).status, 200);
+
+    assert.equal(accessLine(result.body.items[0].proposal.access), 'jira:ADMIN project=ABC,DEF');
+    assert.deepEqual(result.body.items[0].problems, []);
+  });
+
   it('lists imports newest first', async () => {
     server.clock.advance(60_000);
     const newest = await server.admin.post('/migrations/imports', { accounts: JSON_EXPORT.accounts.slice(0, 2) });
     const result = await server.admin.get('/migrations/imports');
 
     assert.equal(result.status, 200);
-    assert.equal(result.body.items.length, 5);
+    assert.equal(result.body.items.length, 6);
     assert.deepEqual(result.body.items[0], { id: newest.body.id, format: 'json', accountCount: 2, createdAt: new Date(server.clock.now()).toISOString(), createdBy: newest.body.createdBy, proposals: { pending: 2, accepted: 0, rejected: 0 } });
-    assert.deepEqual(result.body.items.map((item: any) => item.accountCount).sort(), [1, 1, 2, 50, 50]);
+    assert.deepEqual(result.body.items.map((item: any) => item.accountCount).sort(), [1, 1, 1, 2, 50, 50]);
     assert.equal(result.body.nextCursor, null);
   });
 

@@ -59,6 +59,7 @@ function decided(id: string, status: string): RequestError {
 /**
  * Applies scope edits to the proposed grants. An edit may only narrow: each scope it names
  * must be granted or implied by the proposed scopes on that instance.
+ * NOTE: resource restrictions cannot be edited here; narrow them afterwards with PATCH.
  */
 function narrowAccess(proposed: AccessGrantInput[], edits: AcceptEdits['access'], instances: Map<string, InstanceRow>): AccessGrantInput[] {
   if (!edits) return proposed;

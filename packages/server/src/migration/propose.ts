@@ -107,6 +107,8 @@ function proposeGrant(entry: SourceAccess, context: ProposalContext, problems: P
   }
   if (used.length === 0) return undefined;
 
+  // NOTE: a grant has one scope set for all its resources, so a human who writes to one project
+  // and only reads another gets WRITE on both; narrowing that needs two accounts.
   const scope = scopeFor(profile, highest(used), instance.slug, problems);
   return scope === undefined ? undefined : { instance: instance.slug, scopes: [scope], resources };
 }

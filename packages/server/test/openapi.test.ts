@@ -32,6 +32,13 @@ describe('OpenAPI document', () => {
       '/api/v1/service-accounts/{id}/notifications',
       '/api/v1/reports/expiring-credentials',
       '/api/v1/reports/unused-accounts',
+      '/api/v1/reports/seats',
+      '/api/v1/instances/{id}/seats',
+      '/api/v1/migrations/imports',
+      '/api/v1/migrations/imports/{id}',
+      '/api/v1/migrations/imports/{id}/proposals/{proposalId}/accept',
+      '/api/v1/migrations/imports/{id}/proposals/{proposalId}/reject',
+      '/api/v1/migrations/manifest',
     ]) {
       assert.ok(document.paths[path], `missing ${path}`);
     }
@@ -45,5 +52,13 @@ describe('OpenAPI document', () => {
     assert.deepEqual(schema.required, ['name']);
     assert.equal(schema.additionalProperties, false);
     assert.ok(schema.properties.access);
+  });
+
+  it('describes both import formats', async () => {
+    const document = await (await fetch(`${server.baseUrl}/api/v1/openapi.json`)).json();
+    const content = document.paths['/api/v1/migrations/imports'].post.requestBody.content;
+
+    assert.deepEqual(Object.keys(content).sort(), ['application/json', 'text/csv']);
+    assert.deepEqual(content['application/json'].schema.required, ['accounts']);
   });
 });

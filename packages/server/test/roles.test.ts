@@ -221,6 +221,14 @@ describe('admin roles', () => {
       assert.equal((await jiraAdmin.get(`/notifications/deliveries?accountId=${jiraAccount.id}`)).status, 200);
     });
 
+    it('seat report covers only its instances', async () => {
+      const report = await jiraAdmin.get('/reports/seats');
+      assert.equal(report.status, 200, report.text);
+      assert.deepEqual(report.body.items.map((item: any) => item.instance.slug), ['jira']);
+      await assertForbidden(await jiraAdmin.get('/migrations/manifest'), jiraAdminId);
+      await assertForbidden(await jiraAdmin.get('/migrations/imports'), jiraAdminId);
+    });
+
     it('loses access when its instances change', async () => {
       const changed = await server.admin.patch(`/admins/${jiraAdminId}`, { instances: ['wiki'] });
       assert.equal(changed.status, 200, changed.text);

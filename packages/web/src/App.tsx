@@ -13,6 +13,9 @@ import { Layout } from './Layout';
 import { ReportsPage } from './reports/ReportsPage';
 import { NoncompliancePage } from './policy/NoncompliancePage';
 import { PolicyPage } from './policy/PolicyPage';
+import { ImportReview } from './migration/ImportReview';
+import { MigrationPage } from './migration/MigrationPage';
+import { SeatsReport } from './seats/SeatsReport';
 import { Link, matchPath, navigate, useLocation } from './router';
 import { SessionContext } from './session-context';
 import { SignInDialog } from './session/SignInDialog';
@@ -52,9 +55,13 @@ function Screen({ pathname }: { pathname: string }) {
   if (pathname === '/instances/new') return <InstanceForm />;
   if (pathname === '/policy') return <PolicyPage />;
   if (pathname === '/policy/noncompliant') return <NoncompliancePage />;
+  if (pathname === '/seats') return <SeatsReport />;
+  if (pathname === '/migration') return <MigrationPage />;
 
   let params = matchPath('/instances/:id/edit', pathname);
   if (params) return <InstanceForm key={params.id} id={params.id} />;
+  params = matchPath('/migration/imports/:id', pathname);
+  if (params) return <ImportReview key={params.id} id={params.id} />;
   params = matchPath('/service-accounts/:id/created', pathname);
   if (params) return <AccountCreated key={params.id} id={params.id} />;
   params = matchPath('/service-accounts/:id', pathname);

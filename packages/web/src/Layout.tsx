@@ -9,6 +9,8 @@ const SECTIONS = [
   { href: '/audit', label: 'Audit log' },
   { href: '/instances', label: 'Instances' },
   { href: '/policy', label: 'Policy' },
+  { href: '/seats', label: 'Seats' },
+  { href: '/migration', label: 'Migration' },
 ];
 
 /** Renders the signed-in frame around a page: skip link, navigation, the signed-in admin and sign-out. */

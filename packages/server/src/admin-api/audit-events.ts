@@ -95,7 +95,7 @@ function auditFilter(query: AuditParameters): Omit<AuditFilter, 'limit'> {
 const CSV_COLUMNS = ['id', 'occurredAt', 'actorType', 'actorId', 'actorName', 'credentialId', 'action', 'targetType', 'targetId', 'targetName', 'instanceId', 'sourceIp', 'userAgent', 'outcome', 'reason', 'details', 'hash'];
 
 /** Quotes a CSV cell, and defuses values that a spreadsheet would run as a formula. */
-function csvCell(value: unknown): string {
+export function csvCell(value: unknown): string {
   let text = '';
   if (typeof value === 'string') text = value;
   else if (value !== null && value !== undefined) text = JSON.stringify(value);

@@ -14,6 +14,8 @@ import { reportRoutes } from './reports.js';
 import { profileRoutes } from './profiles.js';
 import { openApiRoute } from './openapi.js';
 import { accountUsageRoutes } from './account-usage.js';
+import { seatRoutes } from './seats.js';
+import { migrationRoutes } from './migrations.js';
 import { serviceAccountRoutes } from './service-accounts.js';
 import { sessionRoutes } from './session-routes.js';
 import { signingKeyRoutes } from './signing-keys.js';
@@ -52,7 +54,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

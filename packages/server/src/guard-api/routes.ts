@@ -15,6 +15,7 @@ import { isDatabaseUnavailable } from '../storage/database.js';
 import { findInstanceByAudience } from '../storage/instances.js';
 import { latestRevocationSeq, revocationsSince } from '../storage/revocations.js';
 import type { RevocationRow } from '../storage/tables.js';
+import { guardSeatRoute } from './seats.js';
 
 const FEED_PAGE = 1000;
 const MAX_USAGE_EVENTS = MAX_USAGE_EVENTS_PER_REQUEST;
@@ -76,7 +77,7 @@ async function authenticateBasic(ctx: ServerContext, request: FastifyRequest): P
 
 /**
  * Endpoints for resource servers that embed guard, authenticated with the product's own
- * service account over HTTP Basic: the revocation feed and usage reports.
+ * service account over HTTP Basic: the revocation feed, usage reports and seat counts.
  */
 export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.removeAllContentTypeParsers();
@@ -167,4 +168,6 @@ export async function guardRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     if (events.length > 0) await ctx.audit.transaction((trx) => ctx.audit.writeInTransaction(trx, events));
     return reply.code(202).send({ accepted: events.length, rejected });
   });
+
+  guardSeatRoute(app, ctx);
 }

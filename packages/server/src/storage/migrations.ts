@@ -251,6 +251,60 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('dpop_proofs_expires').on('dpop_proofs').column('expires_at').execute();
     },
   },
+  '0011_seats_and_migration': {
+    async up(db: Kysely<any>) {
+      // The latest licensed-user count of each instance, reported by the product or set by an admin.
+      await db.schema
+        .createTable('instance_seats')
+        .addColumn('instance_id', 'text', (col) => col.primaryKey().references('instances.id').onDelete('cascade'))
+        .addColumn('licensed_users', 'integer', (col) => col.notNull())
+        .addColumn('active_users', 'integer')
+        .addColumn('source', 'text', (col) => col.notNull())
+        .addColumn('reported_by', 'text')
+        .addColumn('reported_at', 'bigint', (col) => col.notNull())
+        .addColumn('changed_at', 'bigint', (col) => col.notNull())
+        .addColumn('audited_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      // An uploaded export of human accounts and one proposed service account per human account.
+      await db.schema
+        .createTable('migration_imports')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('format', 'text', (col) => col.notNull())
+        .addColumn('account_count', 'integer', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('created_by', 'text', (col) => col.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('migration_proposals')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('import_id', 'text', (col) => col.notNull().references('migration_imports.id').onDelete('cascade'))
+        .addColumn('position', 'integer', (col) => col.notNull())
+        .addColumn('source', 'text', (col) => col.notNull())
+        .addColumn('proposal', 'text', (col) => col.notNull())
+        .addColumn('problems', 'text', (col) => col.notNull())
+        .addColumn('status', 'text', (col) => col.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decided_by', 'text')
+        .addColumn('account_id', 'text')
+        .execute();
+      await db.schema.createIndex('migration_proposals_import').on('migration_proposals').columns(['import_id', 'position']).execute();
+
+      // Which human account became which service account. No foreign key to the account,
+      // because the record stays true after the account is deleted.
+      await db.schema
+        .createTable('migration_mappings')
+        .addColumn('proposal_id', 'text', (col) => col.primaryKey())
+        .addColumn('import_id', 'text', (col) => col.notNull())
+        .addColumn('source_name', 'text', (col) => col.notNull())
+        .addColumn('source_email', 'text', (col) => col.notNull())
+        .addColumn('account_id', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('migration_mappings_email').on('migration_mappings').column('source_email').execute();
+    },
+  },
   '0012_delegated_administration': {
     async up(db: Kysely<any>) {
       // Instances an admin with the instance-admin role manages; other roles ignore it.

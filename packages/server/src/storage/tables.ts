@@ -213,6 +213,59 @@ export interface DormancyWarningRow {
   warned_at: number;
 }
 
+export interface InstanceSeatsRow {
+  instance_id: string;
+  /** Licensed human users of the product instance; service accounts never count here. */
+  licensed_users: number;
+  /** Humans who used the product recently, as the product counts them, or null when not reported. */
+  active_users: number | null;
+  /** `product` when the product reported through the guard API, `admin` when an admin set it. */
+  source: 'product' | 'admin';
+  /** The reporting service account's id or the admin's id. */
+  reported_by: string | null;
+  reported_at: number;
+  /** When either number last changed. */
+  changed_at: number;
+  /** When the last audit event about these numbers was written. */
+  audited_at: number;
+}
+
+export interface MigrationImportRow {
+  id: string;
+  format: 'json' | 'csv';
+  account_count: number;
+  created_at: number;
+  /** The admin who uploaded the export. */
+  created_by: string;
+}
+
+export interface MigrationProposalRow {
+  id: string;
+  import_id: string;
+  /** Order of the human account in the export, from 0. */
+  position: number;
+  /** JSON of the human account as the export described it. */
+  source: string;
+  /** JSON `{name, description, owner, purpose, access}` of the proposed service account. */
+  proposal: string;
+  /** JSON array of `{code, instance, message}` found while deriving the proposal. */
+  problems: string;
+  status: 'pending' | 'accepted' | 'rejected';
+  decided_at: number | null;
+  decided_by: string | null;
+  /** The service account created on acceptance, or null. */
+  account_id: string | null;
+}
+
+export interface MigrationMappingRow {
+  proposal_id: string;
+  import_id: string;
+  source_name: string;
+  source_email: string;
+  account_id: string;
+  created_at: number;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -236,4 +289,8 @@ export interface Database {
   admin_instances: AdminInstanceRow;
   notification_deliveries: NotificationDeliveryRow;
   dormancy_warnings: DormancyWarningRow;
+  instance_seats: InstanceSeatsRow;
+  migration_imports: MigrationImportRow;
+  migration_proposals: MigrationProposalRow;
+  migration_mappings: MigrationMappingRow;
 }

@@ -8,6 +8,8 @@ const LABELS: Record<string, string> = {
   pending: 'Pending',
   delivered: 'Delivered',
   failed: 'Failed',
+  accepted: 'Accepted',
+  rejected: 'Rejected',
 };
 
 /** Renders a status word in a coloured badge. The word carries the meaning, and the colour only repeats it. */

@@ -80,6 +80,28 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
   return (await response.json()) as T;
 }
 
+/** Uploads a file's text, such as a CSV export, with its own content type. Resolves and rejects like apiRequest. */
+export async function apiUpload<T>(path: string, text: string, contentType: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${API_BASE}${path}`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': contentType, 'x-csrf-token': csrfToken },
+      body: text,
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ProblemError(localProblem('network_error', 'The server could not be reached. Check your connection and try again.'));
+  }
+
+  if (!response.ok) {
+    const problem = await readProblem(response);
+    if (problem.code === 'unauthenticated') unauthenticatedHandler?.();
+    throw new ProblemError(problem);
+  }
+  return (await response.json()) as T;
+}
+
 export const api = {
   get: <T>(path: string, signal?: AbortSignal) => apiRequest<T>('GET', path, undefined, signal),
   post: <T>(path: string, body: unknown = {}) => apiRequest<T>('POST', path, body),

@@ -35,6 +35,8 @@ export interface TesseraConfig {
   trustedProxies: string[];
   /** Lower-case name of the header in which trusted proxies pass the client's address. */
   clientIpHeader: string;
+  /** How often each node looks for audit events to deliver to audit sinks, in milliseconds. */
+  auditSinkPollMs: number;
 }
 
 export const DEFAULTS = {
@@ -49,6 +51,7 @@ export const DEFAULTS = {
   databaseConnectTimeoutMs: 5000,
   databaseStatementTimeoutMs: 10_000,
   clientIpHeader: 'x-forwarded-for',
+  auditSinkPollMs: 1000,
 } as const;
 
 export type ConfigOverrides = Partial<TesseraConfig>;
@@ -138,6 +141,7 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     ),
     trustedProxies: parseTrustedProxies(flags.trustedProxies ?? env.TESSERA_TRUSTED_PROXIES),
     clientIpHeader: parseHeaderName(flags.clientIpHeader ?? env.TESSERA_CLIENT_IP_HEADER ?? DEFAULTS.clientIpHeader),
+    auditSinkPollMs: parseInteger('TESSERA_AUDIT_SINK_POLL_MS', flags.auditSinkPollMs ?? env.TESSERA_AUDIT_SINK_POLL_MS, DEFAULTS.auditSinkPollMs, 50, 3_600_000),
   };
 }
 

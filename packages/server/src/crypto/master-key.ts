@@ -58,11 +58,14 @@ export function loadMasterKey(configured: string | undefined, dataDirectory: str
 export class KeyMaterial {
   readonly secretHashKey: Buffer;
   readonly auditChainKey: Buffer;
+  /** Seed of the Ed25519 key that signs audit checkpoints. */
+  readonly auditCheckpointSeed: Buffer;
   private readonly encryptionKey: Buffer;
 
   constructor(masterKey: Buffer) {
     this.secretHashKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera client secret hash v1', 32));
     this.auditChainKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit chain v1', 32));
+    this.auditCheckpointSeed = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit checkpoint signing v1', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera data encryption v1', 32));
   }
 

@@ -1,0 +1,91 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { type Clock, DAY_MS } from '../clock.js';
+import type { KeyMaterial } from '../crypto/master-key.js';
+import { newId } from '../crypto/secrets.js';
+import { lowestEnabledCursor } from '../storage/audit-sinks.js';
+import { insertCheckpoint, readRetention } from '../storage/audit-checkpoints.js';
+import type { AuditCheckpointRow, Database } from '../storage/tables.js';
+import { CheckpointSigner, checkpointPayload } from './checkpoint-signing.js';
+import type { AuditWriter } from './writer.js';
+
+export interface PruneDependencies {
+  db: Kysely<Database>;
+  audit: AuditWriter;
+  clock: Clock;
+  keyMaterial: KeyMaterial;
+  logger: Logger;
+}
+
+export interface PruneResult {
+  checkpoint: AuditCheckpointRow | null;
+  /** True when events older than the retention stay because an enabled sink has not received them yet. */
+  heldBackBySinks: boolean;
+}
+
+async function seqBound(trx: Kysely<Database>, direction: 'min' | 'max', olderThan?: number, newerThan?: number): Promise<number | null> {
+  let query = trx.selectFrom('audit_events').select((eb) => eb.fn[direction]<number>('seq').as('seq'));
+  if (olderThan !== undefined) query = query.where('occurred_at', '<', olderThan);
+  if (newerThan !== undefined) query = query.where('occurred_at', '>=', newerThan);
+  const row = await query.executeTakeFirst();
+  return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+}
+
+/**
+ * Deletes the oldest events once they are older than the retention setting. The pruned
+ * stretch is always a prefix of the chain, so the events that stay still form one chain: a
+ * signed checkpoint records the seq and hash of the last pruned event, the first event that
+ * stays links to that hash, and an `audit.pruned` event records the pruning itself.
+ * Events that an enabled sink has not received yet are never pruned.
+ */
+export async function pruneAuditLog(deps: PruneDependencies, options: { minIntervalMs?: number } = {}): Promise<PruneResult> {
+  const signer = new CheckpointSigner(deps.keyMaterial.auditCheckpointSeed);
+
+  const result = await deps.audit.transaction(async (trx): Promise<PruneResult> => {
+    const retention = await readRetention(trx);
+    if (retention.days === null) return { checkpoint: null, heldBackBySinks: false };
+
+    const now = deps.clock.now();
+    const newest = await trx.selectFrom('audit_checkpoints').select('created_at').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (options.minIntervalMs && newest && now - Number(newest.created_at) < options.minIntervalMs) return { checkpoint: null, heldBackBySinks: false };
+    const cutoff = now - retention.days * DAY_MS;
+
+    // The prefix ends before the first event inside the retention, even if a later one is older.
+    const firstKept = await seqBound(trx, 'min', undefined, cutoff);
+    const head = await seqBound(trx, 'max');
+    let lastPruned = firstKept === null ? head : firstKept - 1;
+
+    const undelivered = await lowestEnabledCursor(trx);
+    const heldBackBySinks = lastPruned !== null && undelivered !== null && undelivered < lastPruned;
+    if (heldBackBySinks) lastPruned = undelivered;
+
+    const firstSeq = await seqBound(trx, 'min');
+    if (lastPruned === null || firstSeq === null || lastPruned < firstSeq) return { checkpoint: null, heldBackBySinks };
+
+    const last = await trx.selectFrom('audit_events').select(['seq', 'hash']).where('seq', '=', lastPruned).executeTakeFirstOrThrow();
+    const counted = await trx.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('count')).where('seq', '<=', lastPruned).executeTakeFirstOrThrow();
+
+    const unsigned = { id: newId(), seq: lastPruned, hash: last.hash, first_seq: firstSeq, pruned_count: Number(counted.count), created_at: now, key_id: signer.publicKey.kid };
+    const checkpoint: AuditCheckpointRow = { ...unsigned, signature: signer.sign(checkpointPayload(unsigned)) };
+
+    await insertCheckpoint(trx, checkpoint);
+    await trx.deleteFrom('audit_events').where('seq', '<=', lastPruned).execute();
+    await deps.audit.writeInTransaction(trx, [
+      {
+        actor: { type: 'system' },
+        action: 'audit.pruned',
+        target: { type: 'audit_checkpoint', id: checkpoint.id },
+        outcome: 'success',
+        details: { checkpointId: checkpoint.id, count: checkpoint.pruned_count, firstSeq, lastSeq: lastPruned, retentionDays: retention.days, olderThan: new Date(cutoff).toISOString(), heldBackBySinks },
+      },
+    ]);
+    return { checkpoint, heldBackBySinks };
+  });
+
+  if (result.checkpoint) {
+    const { id, first_seq, seq, pruned_count } = result.checkpoint;
+    deps.logger.info({ checkpointId: id, firstSeq: Number(first_seq), lastSeq: Number(seq), count: pruned_count }, 'pruned audit events older than the retention and wrote a signed checkpoint');
+  }
+  if (result.heldBackBySinks) deps.logger.warn('kept audit events older than the retention because an enabled audit sink has not received them yet');
+  return result;
+}

@@ -44,6 +44,7 @@ export const ADMIN_ERRORS = {
   credential_not_live: { status: 409, title: 'The credential is revoked or expired.' },
   credential_already_rotated: { status: 409, title: 'The credential was already rotated; rotate its replacement instead.' },
   audience_taken: { status: 409, title: 'Another instance already has this audience.' },
+  audit_sink_name_taken: { status: 409, title: 'Another audit sink already has this name.' },
   body_too_large: { status: 413, title: 'The request body is larger than the limit.' },
   unsupported_media_type: { status: 415, title: 'The request body must be JSON (Content-Type: application/json).' },
   too_many_attempts: { status: 429, title: 'Too many failed sign-in attempts; retry later.' },

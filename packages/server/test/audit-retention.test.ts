@@ -243,7 +243,7 @@ describe('audit pruning with sinks', () => {
     });
     await ensureInstance(server, 'jira');
     const account = await createAccount(server, { name: 'held', access: [{ instance: 'jira', scopes: ['READ'] }] });
-    // The receiver answers 500, so the sink stays at its start, event 4.
+    // The receiver returns HTTP 500, so the sink stays at its start, event 4.
     receiver.status = 500;
     const sink = await server.admin.post('/audit-sinks', { name: 'behind', type: 'webhook', target: receiver.url, startFrom: 4 });
     await tokens(server, account, 5);

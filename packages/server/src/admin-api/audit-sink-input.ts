@@ -70,11 +70,14 @@ export function sinkSettings(type: 'syslog' | 'webhook', input: SinkInput, curre
 
   const base: SyslogSettings | undefined = current && isSyslog(current) ? current : undefined;
   const address = input.target === undefined ? base! : parseSyslogTarget(input.target);
+  let caCertificate = base?.caCertificate ?? null;
+  if (input.caCertificate !== undefined) caCertificate = input.caCertificate === null ? null : parseCaCertificate(input.caCertificate);
+
   const settings: SyslogSettings = {
     host: address.host,
     port: address.port,
     tls: input.tls ?? base?.tls ?? false,
-    caCertificate: input.caCertificate === undefined ? (base?.caCertificate ?? null) : input.caCertificate === null ? null : parseCaCertificate(input.caCertificate),
+    caCertificate,
     facility: input.facility ?? base?.facility ?? DEFAULT_FACILITY,
     appName: input.appName ?? base?.appName ?? DEFAULT_APP_NAME,
   };

@@ -4,14 +4,14 @@ import { firstUndelivered } from '../storage/audit-sinks.js';
 import type { AuditSinkRow, Database } from '../storage/tables.js';
 import { timestamp } from './views.js';
 
-/** A webhook URL with its query values hidden, since some receivers take an API key there. */
+/** Hides the query values of a webhook URL, since some receivers take an API key there. */
 function redactedUrl(raw: string): string {
   const url = new URL(raw);
   for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, 'redacted');
   return url.href;
 }
 
-/** The configuration of a sink, without its secret: what audit events record before and after a change. */
+/** Builds a sink's configuration without its secret, which audit events record before and after a change. */
 export function sinkConfigView(row: AuditSinkRow) {
   const settings = JSON.parse(row.settings) as SinkSettings;
   const base = { id: row.id, name: row.name, type: row.type, enabled: row.enabled === 1 };
@@ -20,8 +20,8 @@ export function sinkConfigView(row: AuditSinkRow) {
 }
 
 /**
- * The API view of a sink: its configuration and its delivery state. `lag` is the number of
- * seqs between the sink's cursor and the newest event.
+ * Builds the API view of a sink, with its configuration and its delivery state. `lag` is the
+ * number of seqs between the sink's cursor and the newest event.
  */
 export async function sinkView(db: Kysely<Database>, row: AuditSinkRow, headSeq: number, now: number) {
   const cursor = Number(row.cursor_seq);

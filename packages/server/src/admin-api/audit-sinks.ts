@@ -87,12 +87,15 @@ export async function auditSinkRoutes(app: FastifyInstance, ctx: ServerContext):
     const settings = sinkSettings(before.type, body, JSON.parse(before.settings));
     if (body.name !== undefined) await ensureNameFree(ctx, body.name, before.id);
 
+    let enabled = before.enabled;
+    if (body.enabled !== undefined) enabled = body.enabled ? 1 : 0;
+
     // Any change ends the backoff, so that a fixed target is tried at once.
     const after: AuditSinkRow = {
       ...before,
       name: body.name ?? before.name,
       settings: JSON.stringify(settings),
-      enabled: body.enabled === undefined ? before.enabled : body.enabled ? 1 : 0,
+      enabled,
       failures: 0,
       next_attempt_at: null,
       updated_at: ctx.clock.now(),

@@ -33,9 +33,9 @@ async function seqBound(trx: Kysely<Database>, direction: 'min' | 'max', olderTh
 
 /**
  * Deletes the oldest events once they are older than the retention setting. The pruned
- * stretch is always a prefix of the chain, so the events that stay still form one chain: a
- * signed checkpoint records the seq and hash of the last pruned event, the first event that
- * stays links to that hash, and an `audit.pruned` event records the pruning itself.
+ * stretch is always a prefix of the chain, so the events that stay still form one chain.
+ * A signed checkpoint records the seq and hash of the last pruned event, and the first event
+ * that stays links to that hash. An `audit.pruned` event records the pruning itself.
  * Events that an enabled sink has not received yet are never pruned.
  */
 export async function pruneAuditLog(deps: PruneDependencies, options: { minIntervalMs?: number } = {}): Promise<PruneResult> {

@@ -85,7 +85,7 @@ export interface WebhookRequest {
   json: any;
 }
 
-/** A webhook receiver on 127.0.0.1 that records accepted batches and answers `status`. */
+/** A webhook receiver on 127.0.0.1 that responds with `status` and records the batches it accepted. */
 export class WebhookReceiver {
   status = 200;
   readonly accepted: WebhookRequest[] = [];
@@ -121,7 +121,7 @@ export class WebhookReceiver {
   }
 }
 
-/** A self-signed certificate for 127.0.0.1 made with the openssl command line tool, valid for one day. */
+/** Creates a self-signed certificate for 127.0.0.1, valid for one day, with the openssl command line tool. */
 export function selfSignedCertificate(): { key: string; cert: string } {
   const directory = mkdtempSync(join(tmpdir(), 'tessera-cert-'));
   try {

@@ -8,7 +8,7 @@ import type { AuditSinkRow, Database } from '../../storage/tables.js';
 import { deliverBatch } from './deliver.js';
 
 export const BATCH_SIZE = 500;
-/** How long a node holds a sink after its last claim; another node takes over once it lapses. */
+/** How long a node's claim on a sink lasts after it was last renewed. Another node takes over once it lapses. */
 export const LEASE_MS = 30_000;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;

@@ -63,8 +63,8 @@ function openSocket(settings: SyslogSettings): { socket: Socket; ready: string }
 /**
  * Sends the messages over one new connection, then closes it. The batch counts as delivered
  * once the receiver has read everything and closed its side too.
- * NOTE: syslog over TCP has no acknowledgement, so a receiver that fails after reading a
- * batch but before storing it loses those events; a webhook sink gets a 2xx instead.
+ * NOTE: syslog over TCP has no acknowledgement. A receiver that fails after reading a batch
+ * but before storing it loses those events, which a webhook sink would retry.
  */
 export function sendSyslog(settings: SyslogSettings, messages: string[], signal: AbortSignal): Promise<void> {
   const target = formatSyslogTarget(settings);
@@ -72,6 +72,7 @@ export function sendSyslog(settings: SyslogSettings, messages: string[], signal:
 
   return new Promise<void>((resolve, reject) => {
     let connected = false;
+    let timer: NodeJS.Timeout;
     const fail = (reason: string) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -79,16 +80,18 @@ export function sendSyslog(settings: SyslogSettings, messages: string[], signal:
       reject(new Error(reason));
     };
     const onAbort = () => fail(`sending to ${target} was abandoned because the server is stopping`);
-    const timer = setTimeout(() => fail(connected ? `sending to ${target} timed out after ${SEND_TIMEOUT_MS / 1000} s` : `connecting to ${target} timed out after ${CONNECT_TIMEOUT_MS / 1000} s`), connected ? SEND_TIMEOUT_MS : CONNECT_TIMEOUT_MS);
+    timer = setTimeout(() => fail(`connecting to ${target} timed out after ${CONNECT_TIMEOUT_MS / 1000} s`), CONNECT_TIMEOUT_MS);
     signal.addEventListener('abort', onAbort, { once: true });
 
     socket.once(ready, () => {
       connected = true;
-      timer.refresh();
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(`sending to ${target} timed out after ${SEND_TIMEOUT_MS / 1000} s`), SEND_TIMEOUT_MS);
       socket.end(Buffer.concat(messages.map(octetCountedFrame)));
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      const phase = connected ? 'sending to' : settings.tls ? 'connecting with TLS to' : 'connecting to';
+      let phase = settings.tls ? 'connecting with TLS to' : 'connecting to';
+      if (connected) phase = 'sending to';
       fail(`${phase} ${target} failed: ${error.code ?? error.message}${error.code && settings.tls && !connected ? ` (${error.message})` : ''}`);
     });
     socket.once('close', (hadError) => {

@@ -4,7 +4,7 @@ import type { SinkEvent } from './event-payload.js';
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
- * The Tessera-Signature header: `t=<unix seconds>,v1=<hex HMAC-SHA-256>` over
+ * Builds the Tessera-Signature header, `t=<unix seconds>,v1=<hex HMAC-SHA-256>`, over
  * `<t>.<body>` with the sink secret as key. The receiver recomputes it and rejects old
  * timestamps to stop replays.
  */

@@ -163,6 +163,13 @@ describe('audit pruning and checkpoints', () => {
     assert.equal(report.startCheckpoint?.id, checkpoint!.id);
   });
 
+  it('rejects a malformed expected head', () => {
+    const cli = verifyWithCli(server, '--expect-head', '12:not-a-hash');
+
+    assert.equal(cli.status, 2);
+    assert.match(cli.stderr, /--expect-head <seq:hash>' argument '12:not-a-hash' is invalid\. must be <seq>:<hash>/);
+  });
+
   it('detects deleted newest events with an expected head', async () => {
     const before = await verifyChain(server);
     await tokens(server, account, 2);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem } from './support/problem.js';
 import { SyslogReceiver, WebhookReceiver, selfSignedCertificate, waitFor } from './support/receivers.js';
-import { type CreatedAccount, type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
+import { AdminClient, type CreatedAccount, type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 const FAST_POLL = { auditSinkPollMs: 50 };
 
@@ -132,12 +133,12 @@ describe('audit sink retries', () => {
     await waitFor('the second failed attempt', async () => (await server.admin.get(`/audit-sinks/${created.body.id}`)).body.failures === 2);
     const second = (await server.admin.get(`/audit-sinks/${created.body.id}`)).body;
     assert.equal(second.nextAttemptAt, new Date(server.clock.now() + 2000).toISOString());
-    server.clock.advance(30_000);
-    const afterWait = (await server.admin.get(`/audit-sinks/${created.body.id}`)).body;
-    assert.equal(afterWait.oldestUndeliveredAgeSeconds, 31);
+    assert.equal(second.oldestUndeliveredAgeSeconds, 1);
     assert.equal(webhook.accepted.length, 0);
 
+    // The receiver recovers before the clock reaches the next attempt, so that attempt succeeds.
     webhook.status = 200;
+    server.clock.advance(2000);
     const head = await headSeq(server);
     await waitFor('the sink to catch up', () => webhook.seqs().at(-1) === head);
     const caughtUp = (await server.admin.get(`/audit-sinks/${created.body.id}`)).body;
@@ -291,6 +292,8 @@ describe('audit sink API input', () => {
     ['non-http URL', { type: 'webhook', target: 'ftp://127.0.0.1/hook' }, 'target'],
     ['relative URL', { type: 'webhook', target: '/hook' }, 'target'],
     ['URL with password', { type: 'webhook', target: 'https://user:pw@siem.example.com/hook' }, 'target'],
+    ['URL with fragment', { type: 'webhook', target: 'https://siem.example.com/hook#events' }, 'target'],
+    ['bad IPv6 address', { type: 'syslog', target: '[2001:db8::zz]:514' }, 'target'],
     ['CA that is not PEM', { type: 'syslog', target: '127.0.0.1:6514', tls: true, caCertificate: 'not a certificate' }, 'caCertificate'],
     ['broken PEM block', { type: 'syslog', target: '127.0.0.1:6514', tls: true, caCertificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' }, 'caCertificate'],
     ['CA without TLS', { type: 'syslog', target: '127.0.0.1:6514', caCertificate: selfSignedCertificate().cert }, 'caCertificate'],
@@ -338,6 +341,21 @@ describe('audit sink API input', () => {
 
     assert.equal(result.status, 400);
     assert.equal(result.body.code, 'validation_failed');
+  });
+
+  it('lets auditors read but not change', async () => {
+    const passwordHash = await hash('auditor-password-1');
+    await queryDatabase(server, `INSERT INTO admins (id, username, password_hash, role, created_at) VALUES ('auditor-1', 'auditor', '${passwordHash}', 'auditor', 0)`);
+    const auditor = new AdminClient(server.baseUrl);
+    assert.equal((await auditor.signIn('auditor', 'auditor-password-1')).status, 200);
+
+    const list = await auditor.get('/audit-sinks');
+    const created = await auditor.post('/audit-sinks', { name: 'by-auditor', type: 'syslog', target: '127.0.0.1:514' });
+    const retention = await auditor.put('/audit-retention', { days: 30 });
+
+    assert.equal(list.status, 200);
+    assertProblem(created, 403, 'forbidden');
+    assertProblem(retention, 403, 'forbidden');
   });
 
   it('answers an unknown sink with 404', async () => {

@@ -26,6 +26,10 @@ describe('OpenAPI document', () => {
       '/api/v1/service-accounts/{id}/credentials/{credentialId}',
       '/api/v1/service-accounts/{id}/credentials/{credentialId}/rotate',
       '/api/v1/audit-events',
+      '/api/v1/audit-sinks',
+      '/api/v1/audit-sinks/{id}',
+      '/api/v1/audit-retention',
+      '/api/v1/audit-checkpoints',
     ]) {
       assert.ok(document.paths[path], `missing ${path}`);
     }

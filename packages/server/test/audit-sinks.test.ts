@@ -4,7 +4,7 @@ import { hash } from '@node-rs/argon2';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem } from './support/problem.js';
 import { SyslogReceiver, WebhookReceiver, selfSignedCertificate, waitFor } from './support/receivers.js';
-import { AdminClient, type CreatedAccount, type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
+import { AdminClient, type CreatedAccount, TEST_DIALECT, type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 const FAST_POLL = { auditSinkPollMs: 50 };
 
@@ -386,5 +386,39 @@ describe('audit sink API input', () => {
     assert.equal(events[1].details.after.target, '127.0.0.2:1514');
     assert.equal(events[1].details.after.name, 'audited-2');
     assert.equal(events[1].actor.type, 'admin');
+  });
+});
+
+describe('audit sinks on two nodes', { skip: TEST_DIALECT !== 'postgres' && 'several nodes need PostgreSQL' }, () => {
+  const webhook = new WebhookReceiver();
+  let first: TestServer;
+  let second: TestServer;
+
+  before(async () => {
+    await webhook.start();
+    first = await startTestServer({ config: FAST_POLL });
+    second = await startTestServer({ directory: first.directory, config: FAST_POLL });
+  });
+
+  after(async () => {
+    await second.stop();
+    await first.close();
+    await webhook.stop();
+  });
+
+  it('delivers each event once', async () => {
+    await first.admin.post('/audit-sinks', { name: 'shared', type: 'webhook', target: webhook.url, startFrom: 'beginning' });
+    await ensureInstance(first, 'jira');
+    const account = await createAccount(first, { name: 'two-nodes', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    for (let round = 0; round < 10; round += 1) {
+      await tokens(first, account, 1);
+      await tokens(second, account, 1);
+    }
+    const head = await headSeq(first);
+    await waitFor('the sink to reach the head', () => webhook.seqs().at(-1) === head);
+    const owners = await queryDatabase<{ lease_owner: string }>(first, 'SELECT lease_owner FROM audit_sinks');
+
+    assert.deepEqual(webhook.seqs(), contiguous(1, head));
+    assert.ok([first.tessera.context.auditSinks.owner, second.tessera.context.auditSinks.owner].includes(owners[0].lease_owner));
   });
 });

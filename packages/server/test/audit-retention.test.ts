@@ -239,6 +239,31 @@ describe('audit checkpoint tampering', () => {
   });
 });
 
+describe('audit pruning in steps', () => {
+  it('writes one checkpoint per step', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.close());
+    await ensureInstance(server, 'jira');
+    const account = await createAccount(server, { name: 'stepped', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    await tokens(server, account, 6);
+    const [old] = await queryDatabase<{ count: number }>(server, 'SELECT count(*) AS count FROM audit_events');
+    server.clock.advance(10 * DAY_MS);
+    await server.admin.signIn();
+    await server.admin.put('/audit-retention', { days: 5 });
+
+    const result = await pruneAuditLog(server.tessera.context, { maxEventsPerCheckpoint: 4 });
+    const oldCount = Number(old.count);
+
+    assert.equal(result.checkpoints.length, Math.ceil(oldCount / 4));
+    assert.deepEqual(result.checkpoints.map((checkpoint) => Number(checkpoint.first_seq)), result.checkpoints.map((_, index) => index * 4 + 1));
+    assert.equal(Number(result.checkpoint!.seq), oldCount);
+    assert.equal(result.checkpoints.reduce((sum, checkpoint) => sum + checkpoint.pruned_count, 0), oldCount);
+    const report = await verifyChain(server);
+    assert.equal(report.ok, true, report.problem);
+    assert.equal(report.checkpointsChecked, result.checkpoints.length);
+  });
+});
+
 describe('audit pruning with sinks', () => {
   it('keeps events a sink has not received', async (t) => {
     const receiver = new WebhookReceiver();

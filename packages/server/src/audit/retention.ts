@@ -18,40 +18,52 @@ export interface PruneDependencies {
 }
 
 export interface PruneResult {
+  /** The newest checkpoint written by this call, or null when nothing was pruned. */
   checkpoint: AuditCheckpointRow | null;
+  /** Every checkpoint written by this call, oldest first; a large backlog is pruned in several steps. */
+  checkpoints: AuditCheckpointRow[];
   /** True when events older than the retention stay because an enabled sink has not received them yet. */
   heldBackBySinks: boolean;
 }
 
-async function seqBound(trx: Kysely<Database>, direction: 'min' | 'max', olderThan?: number, newerThan?: number): Promise<number | null> {
+export interface PruneOptions {
+  /** Skips pruning while the newest checkpoint is younger than this, in milliseconds. */
+  minIntervalMs?: number;
+  /** The most events one checkpoint covers, so that each delete stays well within the statement timeout. */
+  maxEventsPerCheckpoint?: number;
+}
+
+const MAX_EVENTS_PER_CHECKPOINT = 50_000;
+
+interface PruneStep {
+  checkpoint: AuditCheckpointRow | null;
+  heldBackBySinks: boolean;
+  /** True when the step stopped at maxEventsPerCheckpoint and older events are left. */
+  capped: boolean;
+}
+
+async function seqBound(trx: Kysely<Database>, direction: 'min' | 'max', notBefore?: number): Promise<number | null> {
   let query = trx.selectFrom('audit_events').select((eb) => eb.fn[direction]<number>('seq').as('seq'));
-  if (olderThan !== undefined) query = query.where('occurred_at', '<', olderThan);
-  if (newerThan !== undefined) query = query.where('occurred_at', '>=', newerThan);
+  if (notBefore !== undefined) query = query.where('occurred_at', '>=', notBefore);
   const row = await query.executeTakeFirst();
   return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
 }
 
-/**
- * Deletes the oldest events once they are older than the retention setting. The pruned
- * stretch is always a prefix of the chain, so the events that stay still form one chain.
- * A signed checkpoint records the seq and hash of the last pruned event, and the first event
- * that stays links to that hash. An `audit.pruned` event records the pruning itself.
- * Events that an enabled sink has not received yet are never pruned.
- */
-export async function pruneAuditLog(deps: PruneDependencies, options: { minIntervalMs?: number } = {}): Promise<PruneResult> {
-  const signer = new CheckpointSigner(deps.keyMaterial.auditCheckpointSeed);
+/** Prunes one stretch of at most `maxEvents` events behind one checkpoint, in one transaction. */
+function pruneStep(deps: PruneDependencies, signer: CheckpointSigner, maxEvents: number, minIntervalMs: number | undefined): Promise<PruneStep> {
+  const nothing = (heldBackBySinks: boolean): PruneStep => ({ checkpoint: null, heldBackBySinks, capped: false });
 
-  const result = await deps.audit.transaction(async (trx): Promise<PruneResult> => {
+  return deps.audit.transaction(async (trx): Promise<PruneStep> => {
     const retention = await readRetention(trx);
-    if (retention.days === null) return { checkpoint: null, heldBackBySinks: false };
+    if (retention.days === null) return nothing(false);
 
     const now = deps.clock.now();
     const newest = await trx.selectFrom('audit_checkpoints').select('created_at').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    if (options.minIntervalMs && newest && now - Number(newest.created_at) < options.minIntervalMs) return { checkpoint: null, heldBackBySinks: false };
+    if (minIntervalMs && newest && now - Number(newest.created_at) < minIntervalMs) return nothing(false);
     const cutoff = now - retention.days * DAY_MS;
 
     // The prefix ends before the first event inside the retention, even if a later one is older.
-    const firstKept = await seqBound(trx, 'min', undefined, cutoff);
+    const firstKept = await seqBound(trx, 'min', cutoff);
     const head = await seqBound(trx, 'max');
     let lastPruned = firstKept === null ? head : firstKept - 1;
 
@@ -60,7 +72,9 @@ export async function pruneAuditLog(deps: PruneDependencies, options: { minInter
     if (heldBackBySinks) lastPruned = undelivered;
 
     const firstSeq = await seqBound(trx, 'min');
-    if (lastPruned === null || firstSeq === null || lastPruned < firstSeq) return { checkpoint: null, heldBackBySinks };
+    if (lastPruned === null || firstSeq === null || lastPruned < firstSeq) return nothing(heldBackBySinks);
+    const capped = lastPruned - firstSeq + 1 > maxEvents;
+    if (capped) lastPruned = firstSeq + maxEvents - 1;
 
     const last = await trx.selectFrom('audit_events').select(['seq', 'hash']).where('seq', '=', lastPruned).executeTakeFirstOrThrow();
     const counted = await trx.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('count')).where('seq', '<=', lastPruned).executeTakeFirstOrThrow();
@@ -79,13 +93,35 @@ export async function pruneAuditLog(deps: PruneDependencies, options: { minInter
         details: { checkpointId: checkpoint.id, count: checkpoint.pruned_count, firstSeq, lastSeq: lastPruned, retentionDays: retention.days, olderThan: new Date(cutoff).toISOString(), heldBackBySinks },
       },
     ]);
-    return { checkpoint, heldBackBySinks };
+    return { checkpoint, heldBackBySinks, capped };
   });
+}
 
-  if (result.checkpoint) {
-    const { id, first_seq, seq, pruned_count } = result.checkpoint;
-    deps.logger.info({ checkpointId: id, firstSeq: Number(first_seq), lastSeq: Number(seq), count: pruned_count }, 'pruned audit events older than the retention and wrote a signed checkpoint');
+/**
+ * Deletes the oldest events once they are older than the retention setting. The pruned
+ * stretch is always a prefix of the chain, so the events that stay still form one chain.
+ * A signed checkpoint records the seq and hash of the last pruned event, and the first event
+ * that stays links to that hash. An `audit.pruned` event records the pruning itself.
+ * Events that an enabled sink has not received yet are never pruned.
+ */
+export async function pruneAuditLog(deps: PruneDependencies, options: PruneOptions = {}): Promise<PruneResult> {
+  const signer = new CheckpointSigner(deps.keyMaterial.auditCheckpointSeed);
+  const maxEvents = options.maxEventsPerCheckpoint ?? MAX_EVENTS_PER_CHECKPOINT;
+  const checkpoints: AuditCheckpointRow[] = [];
+  let heldBackBySinks = false;
+
+  for (;;) {
+    // Only the first step waits for the interval; the later ones continue the same pruning.
+    const step = await pruneStep(deps, signer, maxEvents, checkpoints.length === 0 ? options.minIntervalMs : undefined);
+    heldBackBySinks = step.heldBackBySinks;
+    if (step.checkpoint) {
+      const { id, first_seq, seq, pruned_count } = step.checkpoint;
+      checkpoints.push(step.checkpoint);
+      deps.logger.info({ checkpointId: id, firstSeq: Number(first_seq), lastSeq: Number(seq), count: pruned_count }, 'pruned audit events older than the retention and wrote a signed checkpoint');
+    }
+    if (!step.capped) break;
   }
-  if (result.heldBackBySinks) deps.logger.warn('kept audit events older than the retention because an enabled audit sink has not received them yet');
-  return result;
+
+  if (heldBackBySinks) deps.logger.warn('kept audit events older than the retention because an enabled audit sink has not received them yet');
+  return { checkpoint: checkpoints.at(-1) ?? null, checkpoints, heldBackBySinks };
 }

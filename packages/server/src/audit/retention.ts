@@ -29,10 +29,12 @@ export interface PruneResult {
 export interface PruneOptions {
   /** Skips pruning while the newest checkpoint is younger than this, in milliseconds. */
   minIntervalMs?: number;
-  /** The most events one checkpoint covers, so that each delete stays well within the statement timeout. */
+  /** Maximum number of events one checkpoint covers, so that each delete is short. */
   maxEventsPerCheckpoint?: number;
 }
 
+// NOTE: 50,000 is an estimate. How long deleting that many events takes on PostgreSQL, against
+// its 10 s default statement timeout, was not measured.
 const MAX_EVENTS_PER_CHECKPOINT = 50_000;
 
 interface PruneStep {

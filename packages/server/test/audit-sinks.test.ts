@@ -98,6 +98,42 @@ describe('audit sinks across a restart', () => {
   });
 });
 
+describe('audit sink shutdown', () => {
+  const webhook = new WebhookReceiver();
+  let server: TestServer;
+
+  before(() => webhook.start());
+
+  after(async () => {
+    await server.close();
+    await webhook.stop();
+  });
+
+  it('abandons a hung batch and resends it', async () => {
+    webhook.hang = true;
+    server = await startTestServer({ config: FAST_POLL });
+    await server.admin.post('/audit-sinks', { name: 'hung', type: 'webhook', target: webhook.url, startFrom: 'beginning' });
+    await waitFor('a request to the hung receiver', () => webhook.hung > 0);
+
+    const started = Date.now();
+    await server.stop();
+    const stopMs = Date.now() - started;
+    const [sink] = await queryDatabase<{ cursor_seq: number; lease_owner: string | null }>(server, 'SELECT cursor_seq, lease_owner FROM audit_sinks');
+
+    // The server waits 2 s for the batch in flight, then abandons it.
+    assert.ok(stopMs < 5000, `stopping took ${stopMs} ms`);
+    assert.equal(Number(sink.cursor_seq), 0);
+    assert.equal(sink.lease_owner, null);
+
+    webhook.hang = false;
+    server = await startTestServer({ directory: server.directory, config: FAST_POLL });
+    const head = await headSeq(server);
+    await waitFor('the resent batch', () => webhook.seqs().at(-1) === head);
+
+    assert.deepEqual(webhook.seqs(), contiguous(1, head));
+  });
+});
+
 describe('audit sink retries', () => {
   const webhook = new WebhookReceiver();
   let server: TestServer;

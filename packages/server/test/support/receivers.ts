@@ -88,6 +88,9 @@ export interface WebhookRequest {
 /** A webhook receiver on 127.0.0.1 that responds with `status` and records the batches it accepted. */
 export class WebhookReceiver {
   status = 200;
+  /** While true, requests get no response at all, like a receiver that hangs. */
+  hang = false;
+  hung = 0;
   readonly accepted: WebhookRequest[] = [];
   rejected = 0;
   port = 0;
@@ -95,6 +98,10 @@ export class WebhookReceiver {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (this.hang) {
+        this.hung += 1;
+        return;
+      }
       const body = Buffer.concat(chunks).toString('utf8');
       if (this.status >= 200 && this.status < 300) this.accepted.push({ headers: request.headers, body, json: JSON.parse(body) });
       else this.rejected += 1;

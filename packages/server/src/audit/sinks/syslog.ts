@@ -68,6 +68,7 @@ function openSocket(settings: SyslogSettings): { socket: Socket; ready: string }
  */
 export function sendSyslog(settings: SyslogSettings, messages: string[], signal: AbortSignal): Promise<void> {
   const target = formatSyslogTarget(settings);
+  if (signal.aborted) return Promise.reject(new Error(`sending to ${target} was abandoned because the server is stopping`));
   const { socket, ready } = openSocket(settings);
 
   return new Promise<void>((resolve, reject) => {
@@ -89,7 +90,8 @@ export function sendSyslog(settings: SyslogSettings, messages: string[], signal:
       timer = setTimeout(() => fail(`sending to ${target} timed out after ${SEND_TIMEOUT_MS / 1000} s`), SEND_TIMEOUT_MS);
       socket.end(Buffer.concat(messages.map(octetCountedFrame)));
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    // `on`, not `once`: a second error event without a listener would crash the process.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
       let phase = settings.tls ? 'connecting with TLS to' : 'connecting to';
       if (connected) phase = 'sending to';
       fail(`${phase} ${target} failed: ${error.code ?? error.message}${error.code && settings.tls && !connected ? ` (${error.message})` : ''}`);

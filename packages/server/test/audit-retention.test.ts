@@ -163,6 +163,21 @@ describe('audit pruning and checkpoints', () => {
     assert.equal(report.startCheckpoint?.id, checkpoint!.id);
   });
 
+  it('compares an expected head at the checkpoint', async () => {
+    const [checkpoint] = (await server.admin.get('/audit-checkpoints')).body.items;
+
+    const same = await verifyChain(server, { seq: checkpoint.seq, hash: checkpoint.hash });
+    const other = await verifyChain(server, { seq: checkpoint.seq, hash: 'e'.repeat(64) });
+    const pruned = await verifyChain(server, { seq: checkpoint.seq - 1, hash: 'e'.repeat(64) });
+
+    assert.equal(same.ok, true, same.problem);
+    assert.equal(same.expectHeadChecked, true);
+    assert.equal(other.ok, false);
+    assert.equal(other.problem, `checkpoint ${checkpoint.id} records the hash ${checkpoint.hash} for event ${checkpoint.seq}, not the expected head hash ${'e'.repeat(64)}`);
+    assert.equal(pruned.ok, true, pruned.problem);
+    assert.equal(pruned.expectHeadChecked, false);
+  });
+
   it('rejects a malformed expected head', () => {
     const cli = verifyWithCli(server, '--expect-head', '12:not-a-hash');
 

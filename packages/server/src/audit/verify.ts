@@ -17,6 +17,8 @@ export interface ChainReport {
   /** The newest event checked, for recording outside the database and passing back as `expectHead`. */
   head?: { seq: number; hash: string };
   checkpointsChecked: number;
+  /** False when `expectHead` names an event older than the newest checkpoint, which was pruned and cannot be compared. */
+  expectHeadChecked?: boolean;
 }
 
 export interface VerifyOptions {
@@ -72,6 +74,12 @@ export async function verifyAuditChain(db: Kysely<Database>, chainKey: Buffer, o
   let head: { seq: number; hash: string } | undefined;
   const fail = (report: Partial<ChainReport> & { problem: string }) => broken({ ...report, startCheckpoint }, checked, checkpoints.length);
 
+  // The newest checkpoint carries the hash of the last pruned event, so a head at exactly that seq can still be compared.
+  const expect = options.expectHead;
+  if (expect && start && expect.seq === Number(start.seq) && expect.hash !== start.hash) {
+    return fail({ brokenCheckpointId: start.id, problem: `checkpoint ${start.id} records the hash ${start.hash} for event ${expect.seq}, not the expected head hash ${expect.hash}` });
+  }
+
   for (;;) {
     const rows = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(PAGE).execute();
     if (rows.length === 0) break;
@@ -106,5 +114,6 @@ export async function verifyAuditChain(db: Kysely<Database>, chainKey: Buffer, o
   if (options.expectHead && (head?.seq ?? 0) < options.expectHead.seq) {
     return fail({ firstBrokenSeq: expectedSeq, problem: `the log ends at event ${head?.seq ?? 'none'}, before the expected head ${options.expectHead.seq}, so newer events were deleted` });
   }
-  return { ok: true, eventsChecked: checked, checkpointsChecked: checkpoints.length, startCheckpoint, head };
+  const expectHeadChecked = expect ? !start || expect.seq >= Number(start.seq) : undefined;
+  return { ok: true, eventsChecked: checked, checkpointsChecked: checkpoints.length, startCheckpoint, head, expectHeadChecked };
 }

@@ -136,6 +136,7 @@ audit
       if (report.ok) {
         console.log(`Audit chain intact: ${report.eventsChecked} events verified${start}, ${report.checkpointsChecked} checkpoint signatures valid.`);
         if (report.head) console.log(`Head: ${report.head.seq}:${report.head.hash}`);
+        if (report.expectHeadChecked === false) console.log(`The expected head ${flags.expectHead!.seq} is older than the newest checkpoint; it was pruned, so it could not be compared.`);
       } else if (report.brokenCheckpointId) {
         console.error(`Audit checkpoint broken: ${report.problem}.`);
         process.exitCode = EXIT_CHECK_FAILED;

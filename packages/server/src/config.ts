@@ -43,6 +43,8 @@ export interface TesseraConfig {
   smtpUrl?: string;
   /** Sender address of email notifications; required with smtpUrl. */
   smtpFrom?: string;
+  /** How often each node looks for audit events to deliver to audit sinks, in milliseconds. */
+  auditSinkPollMs: number;
 }
 
 export const DEFAULTS = {
@@ -58,6 +60,7 @@ export const DEFAULTS = {
   databaseStatementTimeoutMs: 10_000,
   clientIpHeader: 'x-forwarded-for',
   notificationIntervalMs: 60_000,
+  auditSinkPollMs: 1000,
 } as const;
 
 export type ConfigOverrides = Partial<TesseraConfig>;
@@ -156,6 +159,7 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     ),
     webhookSigningSecret: parseSigningSecret(flags.webhookSigningSecret ?? (env.TESSERA_WEBHOOK_SIGNING_SECRET || undefined)),
     ...parseSmtp(flags.smtpUrl ?? (env.TESSERA_SMTP_URL || undefined), flags.smtpFrom ?? (env.TESSERA_SMTP_FROM || undefined)),
+    auditSinkPollMs: parseInteger('TESSERA_AUDIT_SINK_POLL_MS', flags.auditSinkPollMs ?? env.TESSERA_AUDIT_SINK_POLL_MS, DEFAULTS.auditSinkPollMs, 50, 3_600_000),
   };
 }
 

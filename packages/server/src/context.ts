@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PolicyStore } from './accounts/policy-store.js';
 import type { RateLimiter } from './accounts/rate-limiter.js';
 import type { Logger } from 'pino';
+import type { AuditSinkDispatcher } from './audit/sinks/dispatcher.js';
 import type { AuditWriter } from './audit/writer.js';
 import type { Clock } from './clock.js';
 import type { TesseraConfig } from './config.js';
@@ -21,6 +22,8 @@ export interface ServerContext {
   keyMaterial: KeyMaterial;
   keyRing: KeyRing;
   audit: AuditWriter;
+  /** Delivers the audit log to audit sinks; routes wake it after changing a sink. */
+  auditSinks: AuditSinkDispatcher;
   lastUsed: LastUsedTracker;
   policies: PolicyStore;
   /** Token requests per account, for accounts with a rate limit. */

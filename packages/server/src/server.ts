@@ -6,8 +6,10 @@ import pino, { type Logger } from 'pino';
 import { PolicyStore } from './accounts/policy-store.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
 import { buildApp } from './app.js';
+import { pruneAuditLog } from './audit/retention.js';
+import { AuditSinkDispatcher } from './audit/sinks/dispatcher.js';
 import { AuditWriter } from './audit/writer.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, DAY_MS, systemClock } from './clock.js';
 import type { TesseraConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { KeyMaterial, loadMasterKey } from './crypto/master-key.js';
@@ -116,6 +118,9 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 
+    const auditSinks = new AuditSinkDispatcher(database.db, clock, logger, keyMaterial, config.auditSinkPollMs);
+    audit.onCommit = () => auditSinks.wake();
+
     const base: Omit<ServerContext, 'notifications'> = {
       config,
       db: database.db,
@@ -124,6 +129,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       keyMaterial,
       keyRing,
       audit,
+      auditSinks,
       lastUsed: new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs),
       policies: new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds),
       rateLimiter: new RateLimiter(clock),
@@ -146,6 +152,14 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     maintenance.unref();
     context.notifications.start();
 
+    // Checked hourly but pruned at most daily, so that nodes restarted more often than daily
+    // still prune. Nodes take turns through the audit chain's lock and see each other's checkpoints.
+    const auditPruning = setInterval(() => {
+      pruneAuditLog(context, { minIntervalMs: DAY_MS }).catch((error) => logger.warn({ err: error }, 'pruning the audit log failed; retrying in an hour'));
+    }, MAINTENANCE_INTERVAL_MS);
+    auditPruning.unref();
+    auditSinks.start();
+
     return {
       app,
       context,
@@ -157,10 +171,12 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       async close() {
         clearInterval(maintenance);
         await context.notifications.stop();
+        clearInterval(auditPruning);
         keyRing.stop();
         await app.close();
         await changes.close();
         await audit.close();
+        await auditSinks.close();
         await context.lastUsed.close();
         await database.close();
         logger.info('Tessera stopped');

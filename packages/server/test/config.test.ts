@@ -37,6 +37,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { TESSERA_CLIENT_IP_HEADER: 'X Real IP' }), /TESSERA_CLIENT_IP_HEADER must be an HTTP header name/);
   });
 
+  it('reads the audit sink poll interval', () => {
+    assert.equal(loadConfig({}, {}).auditSinkPollMs, 1000);
+    assert.equal(loadConfig({}, { TESSERA_AUDIT_SINK_POLL_MS: '250' }).auditSinkPollMs, 250);
+    assert.throws(() => loadConfig({}, { TESSERA_AUDIT_SINK_POLL_MS: '10' }), /TESSERA_AUDIT_SINK_POLL_MS must be a whole number from 50 to 3600000; got "10"/);
+  });
+
   it('lets flags win over environment', () => {
     const config = loadConfig({ port: 9001 }, { TESSERA_PORT: '9000', TESSERA_HOST: '0.0.0.0', TESSERA_ISSUER: 'https://tessera.example.com/' });
 

@@ -39,6 +39,10 @@ describe('OpenAPI document', () => {
       '/api/v1/migrations/imports/{id}/proposals/{proposalId}/accept',
       '/api/v1/migrations/imports/{id}/proposals/{proposalId}/reject',
       '/api/v1/migrations/manifest',
+      '/api/v1/audit-sinks',
+      '/api/v1/audit-sinks/{id}',
+      '/api/v1/audit-retention',
+      '/api/v1/audit-checkpoints',
     ]) {
       assert.ok(document.paths[path], `missing ${path}`);
     }

@@ -227,6 +227,8 @@ describe('admin roles', () => {
       assert.deepEqual(report.body.items.map((item: any) => item.instance.slug), ['jira']);
       await assertForbidden(await jiraAdmin.get('/migrations/manifest'), jiraAdminId);
       await assertForbidden(await jiraAdmin.get('/migrations/imports'), jiraAdminId);
+      await assertForbidden(await jiraAdmin.get('/audit-sinks'), jiraAdminId);
+      await assertForbidden(await jiraAdmin.get('/audit-retention'), jiraAdminId);
     });
 
     it('loses access when its instances change', async () => {

@@ -51,6 +51,7 @@ export const ADMIN_ERRORS = {
   audience_taken: { status: 409, title: 'Another instance already has this audience.' },
   delivery_not_failed: { status: 409, title: 'Only a failed notification delivery can be retried.' },
   proposal_decided: { status: 409, title: 'The migration proposal was already accepted or rejected.' },
+  audit_sink_name_taken: { status: 409, title: 'Another audit sink already has this name.' },
   body_too_large: { status: 413, title: 'The request body is larger than the limit.' },
   unsupported_media_type: { status: 415, title: 'The request body must be JSON (Content-Type: application/json), or CSV where a route takes it.' },
   too_many_attempts: { status: 429, title: 'Too many failed sign-in attempts; retry later.' },

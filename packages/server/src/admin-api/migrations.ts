@@ -1,4 +1,4 @@
-import { instanceScope } from './permissions.js';
+import { rejectInstanceAdmin } from './permissions.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError } from '../accounts/errors.js';
@@ -131,9 +131,7 @@ async function importRoute(app: FastifyInstance, ctx: ServerContext): Promise<vo
 
 export async function migrationRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   // Imports hold people's names and reach across instances, and the manifest lists every account.
-  app.addHook('onRequest', async (request) => {
-    if (instanceScope(request)) throw new RequestError('forbidden', 'Migration imports and the manifest cover the whole organisation; an instance-admin cannot use them, so ask an admin.');
-  });
+  app.addHook('onRequest', async (request) => rejectInstanceAdmin(request, 'Migration imports and the manifest'));
   await app.register(async (scope) => importRoute(scope, ctx));
   await app.register(async (scope) => migrationDecisionRoutes(scope, ctx));
 

@@ -29,6 +29,11 @@ export function requireAccountManager(request: FastifyRequest): void {
   if (role !== 'admin' && role !== 'instance-admin') throw forbidden(`This action needs the admin or instance-admin role; you are signed in as ${role ?? 'nobody'}.`);
 }
 
+/** Rejects an instance-admin, for organisation-wide data such as audit sinks, retention and migration imports. */
+export function rejectInstanceAdmin(request: FastifyRequest, what: string): void {
+  if (request.admin?.role === 'instance-admin') throw forbidden(`${what} cover the whole organisation, so an instance-admin cannot use them; ask an admin.`);
+}
+
 /** Returns the instances an instance-admin is limited to, or undefined for roles that see every instance. */
 export function instanceScope(request: FastifyRequest): string[] | undefined {
   return request.admin?.role === 'instance-admin' ? [...(request.admin.instanceIds ?? [])] : undefined;

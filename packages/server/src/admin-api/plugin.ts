@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { auditEventRoutes } from './audit-events.js';
+import { auditRetentionRoutes } from './audit-retention.js';
+import { auditSinkRoutes } from './audit-sinks.js';
 import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
 import { instanceRoutes } from './instances.js';
@@ -54,7 +56,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes, auditSinkRoutes, auditRetentionRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

@@ -93,6 +93,9 @@ const ANY_OF_HINTS: Record<string, string> = {
   maxLivePerAccount: 'a whole number from 1 to 100, or null for no maximum',
   blockNoncompliantFrom: 'an RFC 3339 time such as 2027-01-31T00:00:00Z, or null',
   afterDays: 'a whole number of days from 1 to 3650, or null to turn the rule off',
+  startFrom: '"now" (only new events, the default), "beginning" (every stored event) or the whole-number seq of the first event to deliver',
+  caCertificate: 'a PEM CA certificate (-----BEGIN CERTIFICATE-----…) of at most 65536 characters, or null for the usual public CAs',
+  days: 'a whole number of days from 1 to 36500, or null to keep events forever',
 };
 
 /** Plain-words descriptions of the patterns the schemas use. */
@@ -102,6 +105,7 @@ const PATTERN_HINTS: Record<string, string> = {
   '^[0-9]+$': 'must be a whole number',
   '^[0-9]{1,4}$': 'must be a whole number',
   '^\\d{4}-\\d{2}-\\d{2}$': 'must be a date written YYYY-MM-DD',
+  '^[\\x21-\\x7e]+$': 'must be printable ASCII without spaces, as RFC 5424 requires of APP-NAME',
 };
 
 const CONTEXT_NAMES: Record<string, string> = { body: 'request body', querystring: 'query string', params: 'path' };

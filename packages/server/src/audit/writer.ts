@@ -86,12 +86,17 @@ export class AuditWriter {
    * one chain; taking it first, before any row lock, also keeps two admin changes from
    * deadlocking each other.
    */
-  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
+  async transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction().execute(async (trx) => {
       await this.lockChain(trx);
       return work(trx);
     });
+    this.onCommit?.();
+    return result;
   }
+
+  /** Called after each committed transaction that could have appended events; the sink dispatcher uses it to deliver sooner. */
+  onCommit: (() => void) | null = null;
 
   private async lockChain(trx: Kysely<Database>): Promise<void> {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(trx);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { CheckpointSigner } from '../audit/checkpoint-signing.js';
 import { verifyAuditChain } from '../audit/verify.js';
 import { ConfigError, type ConfigOverrides, DEFAULTS, loadConfig } from '../config.js';
 import { KeyMaterial, MasterKeyError, loadMasterKey } from '../crypto/master-key.js';
@@ -18,6 +19,16 @@ function port(value: string): number {
 
 interface CommonFlags {
   databaseUrl?: string;
+}
+
+interface VerifyFlags extends CommonFlags {
+  expectHead?: { seq: number; hash: string };
+}
+
+function head(value: string): { seq: number; hash: string } {
+  const match = /^([0-9]{1,15}):([0-9a-f]{64})$/.exec(value);
+  if (!match || Number(match[1]) < 1) throw new InvalidArgumentError('must be <seq>:<hash>, such as 1042:9f86d0…, with the 64 hex digits of the event hash.');
+  return { seq: Number(match[1]), hash: match[2] };
 }
 
 interface ServeFlags extends CommonFlags {
@@ -110,18 +121,27 @@ const audit = program.command('audit').description('Work with the audit log.');
 
 audit
   .command('verify')
-  .description('Recompute the audit hash chain and report the first event that does not match. Exits 1 when the chain is broken.')
+  .description('Recompute the audit hash chain from the first event, or from the newest signed checkpoint when old events were pruned, and report the first break. Exits 1 when the chain or a checkpoint is broken.')
   .option('--database-url <url>', `SQLite file path or postgres:// URL (env TESSERA_DATABASE_URL, default ${DEFAULTS.databaseUrl})`)
-  .action(async (flags: CommonFlags) => {
+  .option('--expect-head <seq:hash>', 'an event recorded earlier (the head printed by a previous verify, or an event a sink received); fails when it is missing or changed, which detects deleted newest events', head)
+  .action(async (flags: VerifyFlags) => {
     const config = loadConfig({ databaseUrl: flags.databaseUrl });
     const database = openDatabase(config.databaseUrl, { mustExist: true, dataDirectory: config.dataDirectory });
     try {
       const masterKey = loadMasterKey(config.masterKey, database.dataDirectory, false);
-      const report = await verifyAuditChain(database.db, new KeyMaterial(masterKey.key).auditChainKey);
+      const keyMaterial = new KeyMaterial(masterKey.key);
+      const checkpointKey = new CheckpointSigner(keyMaterial.auditCheckpointSeed).publicKey.key;
+      const report = await verifyAuditChain(database.db, keyMaterial.auditChainKey, { checkpointKey, expectHead: flags.expectHead });
+      const start = report.startCheckpoint ? ` from checkpoint ${report.startCheckpoint.id} (events up to ${report.startCheckpoint.seq} were pruned)` : '';
       if (report.ok) {
-        console.log(`Audit chain intact: ${report.eventsChecked} events verified.`);
+        console.log(`Audit chain intact: ${report.eventsChecked} events verified${start}, ${report.checkpointsChecked} checkpoint signatures valid.`);
+        if (report.head) console.log(`Head: ${report.head.seq}:${report.head.hash}`);
+        if (report.expectHeadChecked === false) console.log(`The expected head ${flags.expectHead!.seq} is older than the newest checkpoint; it was pruned, so it could not be compared.`);
+      } else if (report.brokenCheckpointId) {
+        console.error(`Audit checkpoint broken: ${report.problem}.`);
+        process.exitCode = EXIT_CHECK_FAILED;
       } else {
-        console.error(`Audit chain broken at event ${report.firstBrokenSeq}: ${report.problem}. ${report.eventsChecked} events before it verified.`);
+        console.error(`Audit chain broken at event ${report.firstBrokenSeq}: ${report.problem}. ${report.eventsChecked} events before it verified${start}.`);
         process.exitCode = EXIT_CHECK_FAILED;
       }
     } finally {

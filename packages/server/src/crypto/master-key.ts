@@ -60,12 +60,15 @@ export class KeyMaterial {
   readonly auditChainKey: Buffer;
   /** Default key for signing webhook deliveries, unless TESSERA_WEBHOOK_SIGNING_SECRET sets one. */
   readonly webhookSigningKey: Buffer;
+  /** Seed of the Ed25519 key that signs audit checkpoints. */
+  readonly auditCheckpointSeed: Buffer;
   private readonly encryptionKey: Buffer;
 
   constructor(masterKey: Buffer) {
     this.secretHashKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera client secret hash v1', 32));
     this.auditChainKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit chain v1', 32));
     this.webhookSigningKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera webhook signing v1', 32));
+    this.auditCheckpointSeed = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit checkpoint signing v1', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera data encryption v1', 32));
   }
 

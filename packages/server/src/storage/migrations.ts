@@ -251,6 +251,47 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('dpop_proofs_expires').on('dpop_proofs').column('expires_at').execute();
     },
   },
+  '0010_audit_sinks_and_retention': {
+    async up(db: Kysely<any>) {
+      const seqType = isPostgres(db) ? 'bigint' : 'integer';
+
+      // Outside systems that receive the audit log; see audit/sinks/. cursor_seq is the last
+      // delivered event, and the lease lets one node at a time deliver a sink.
+      await db.schema
+        .createTable('audit_sinks')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('name', 'text', (col) => col.notNull().unique())
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('settings', 'text', (col) => col.notNull())
+        .addColumn('secret', 'text')
+        .addColumn('enabled', 'integer', (col) => col.notNull())
+        .addColumn('cursor_seq', seqType, (col) => col.notNull())
+        .addColumn('failures', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('last_attempt_at', 'bigint')
+        .addColumn('last_delivered_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('updated_at', 'bigint', (col) => col.notNull())
+        .execute();
+
+      // Signed records of pruned stretches of the audit chain, so that the remaining chain
+      // still verifies from a known hash.
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('seq', seqType, (col) => col.notNull().unique())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .addColumn('first_seq', seqType, (col) => col.notNull())
+        .addColumn('pruned_count', 'integer', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('key_id', 'text', (col) => col.notNull())
+        .addColumn('signature', 'text', (col) => col.notNull())
+        .execute();
+    },
+  },
   '0011_seats_and_migration': {
     async up(db: Kysely<any>) {
       // The latest licensed-user count of each instance, reported by the product or set by an admin.

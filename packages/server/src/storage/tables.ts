@@ -266,6 +266,47 @@ export interface MigrationMappingRow {
   created_at: number;
 }
 
+export interface AuditSinkRow {
+  id: string;
+  name: string;
+  type: 'syslog' | 'webhook';
+  /** JSON of the type's settings: see audit/sinks/settings.ts. */
+  settings: string;
+  /** A webhook sink's signing secret, encrypted with the master key (AES-256-GCM); null for syslog. */
+  secret: string | null;
+  /** 1 while the sink receives events, else 0. */
+  enabled: number;
+  /** The seq of the last event delivered; 0 before the first. */
+  cursor_seq: number;
+  /** Failed deliveries in a row, which set the backoff. */
+  failures: number;
+  /** No delivery is tried before this time while the sink is backing off. */
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_delivered_at: number | null;
+  /** Why the last delivery failed, without secrets; null after a success. */
+  last_error: string | null;
+  /** The node that delivers the sink until lease_expires_at. */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditCheckpointRow {
+  id: string;
+  /** The seq of the last pruned event; the first remaining event links to its hash. */
+  seq: number;
+  hash: string;
+  first_seq: number;
+  pruned_count: number;
+  created_at: number;
+  /** RFC 7638 thumbprint of the Ed25519 key that signed the checkpoint. */
+  key_id: string;
+  /** Ed25519 signature over the checkpoint's signed payload, base64url. */
+  signature: string;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -293,4 +334,6 @@ export interface Database {
   migration_imports: MigrationImportRow;
   migration_proposals: MigrationProposalRow;
   migration_mappings: MigrationMappingRow;
+  audit_sinks: AuditSinkRow;
+  audit_checkpoints: AuditCheckpointRow;
 }

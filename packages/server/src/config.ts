@@ -1,4 +1,5 @@
 import { parseAllowlist } from './accounts/ip-allowlist.js';
+import { type OidcConfig, OidcConfigError, parseOidcConfig } from './oidc/config.js';
 
 /**
  * Server configuration from command-line flags and TESSERA_* environment variables.
@@ -43,6 +44,8 @@ export interface TesseraConfig {
   smtpUrl?: string;
   /** Sender address of email notifications; required with smtpUrl. */
   smtpFrom?: string;
+  /** Admin sign-in through an OpenID Connect provider; absent when TESSERA_OIDC_* is not set. */
+  oidc?: OidcConfig;
 }
 
 export const DEFAULTS = {
@@ -156,7 +159,17 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     ),
     webhookSigningSecret: parseSigningSecret(flags.webhookSigningSecret ?? (env.TESSERA_WEBHOOK_SIGNING_SECRET || undefined)),
     ...parseSmtp(flags.smtpUrl ?? (env.TESSERA_SMTP_URL || undefined), flags.smtpFrom ?? (env.TESSERA_SMTP_FROM || undefined)),
+    oidc: flags.oidc ?? parseOidc(env),
   };
+}
+
+function parseOidc(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  try {
+    return parseOidcConfig(env);
+  } catch (error) {
+    if (error instanceof OidcConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function parseTrustedProxies(raw: string | string[] | undefined): string[] {

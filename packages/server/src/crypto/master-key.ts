@@ -60,12 +60,15 @@ export class KeyMaterial {
   readonly auditChainKey: Buffer;
   /** Default key for signing webhook deliveries, unless TESSERA_WEBHOOK_SIGNING_SECRET sets one. */
   readonly webhookSigningKey: Buffer;
+  /** Key that encrypts the short-lived cookie holding the state, nonce and PKCE verifier of an OIDC sign-in. */
+  readonly signInStateKey: Buffer;
   private readonly encryptionKey: Buffer;
 
   constructor(masterKey: Buffer) {
     this.secretHashKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera client secret hash v1', 32));
     this.auditChainKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit chain v1', 32));
     this.webhookSigningKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera webhook signing v1', 32));
+    this.signInStateKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera oidc sign-in state v1', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera data encryption v1', 32));
   }
 

@@ -29,7 +29,7 @@ describe('OIDC sign-in', () => {
     return { jar, callbackUrl, response, location: response.headers.get('location') ?? '' };
   }
 
-  /** An admin client that uses the session of an OIDC sign-in, with the CSRF token from GET /session. */
+  /** Builds an admin client on the session of an OIDC sign-in, with the CSRF token from GET /session. */
   async function clientOf(outcome: SignInOutcome): Promise<{ client: AdminClient; session: any }> {
     const client = new AdminClient(server.baseUrl);
     client.cookie = `tessera_session=${outcome.jar.get(server.baseUrl, 'tessera_session')}`;

@@ -60,9 +60,9 @@ export const ADMIN_ERRORS = {
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
 
 /**
- * Why a sign-in through the OpenID Connect provider failed. The callback cannot answer with
- * problem details, because the browser arrives there from the provider, so it redirects to
- * the panel's sign-in page with one of these codes in the `oidc_error` query parameter.
+ * Why a sign-in through the OpenID Connect provider failed. The browser reaches the callback
+ * from the provider, so the callback does not return problem details. It redirects to the
+ * panel's sign-in page with one of these codes in the `oidc_error` query parameter.
  */
 export const OIDC_SIGN_IN_ERRORS = {
   access_denied: { title: 'The identity provider did not sign the user in: the user cancelled, or the provider refused.' },

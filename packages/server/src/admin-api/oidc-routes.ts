@@ -22,12 +22,12 @@ function isPanelPath(path: string): boolean {
   return /^\/(?![/\\])/.test(path) && !path.startsWith('/api/') && !/[\x00-\x1f\\]/.test(path);
 }
 
-/** The redirect URI registered at the provider; it follows the issuer, which is the URL browsers use. */
+/** Builds the redirect URI registered at the provider from the issuer, which is the URL browsers use. */
 function redirectUri(ctx: ServerContext): string {
   return `${ctx.config.issuer}${OIDC_CALLBACK_PATH}`;
 }
 
-/** A short, printable form of a value the provider chose, for the audit log and the server log. */
+/** Shortens a value the provider chose and masks its non-printable characters, for the audit log and the server log. */
 function printable(value: string | null, max = 200): string {
   return (value ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, max);
 }
@@ -37,7 +37,8 @@ function describeFailure(error: unknown): { reason: string; code: OidcSignInErro
   if (error instanceof ProviderUnavailableError) return { reason: 'provider_unreachable', code: 'provider_unavailable', detail: error.message };
   if (error instanceof client.ResponseBodyError) return { reason: `token_request_failed:${printable(error.error, 60)}`, code: 'provider_error', detail: printable(error.error_description ?? error.message) };
   if (error instanceof client.AuthorizationResponseError) return { reason: `provider_error:${printable(error.error, 60)}`, code: 'provider_error', detail: printable(error.error_description ?? error.message) };
-  if (error instanceof TypeError && error.message === 'fetch failed') return { reason: 'provider_unreachable', code: 'provider_unavailable', detail: 'the token or UserInfo request did not reach the provider' };
+  const networkFailure = error instanceof Error && (error.name === 'TimeoutError' || (error instanceof TypeError && error.message === 'fetch failed'));
+  if (networkFailure) return { reason: 'provider_unreachable', code: 'provider_unavailable', detail: `the token or UserInfo request failed: ${error.message}` };
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('OAUTH_')) return { reason: 'id_token_invalid', code: 'provider_error', detail: `${code}: ${printable((error as Error).message)}` };
   throw error;
@@ -148,6 +149,7 @@ async function rejectSignIn(
   reply: FastifyReply,
   rejection: { code: OidcSignInErrorCode; reason: string; details: Record<string, unknown>; adminId?: string; next: string },
 ) {
+  request.log.info({ reason: rejection.reason, adminId: rejection.adminId }, 'rejected an OIDC sign-in');
   await ctx.audit.write({
     actor: rejection.adminId ? { type: 'admin', id: rejection.adminId } : { type: 'anonymous' },
     action: 'admin.sign_in',

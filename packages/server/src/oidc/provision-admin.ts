@@ -30,7 +30,7 @@ export class SignInRejected extends Error {
   }
 }
 
-/** The groups in the claim: a list of strings, or one string for a single group. */
+/** Reads the groups from the claim, which holds a list of strings, or one string for a single group. */
 export function readGroups(claims: Record<string, unknown>, claim: string): string[] | undefined {
   const value = readClaim(claims, claim);
   if (typeof value === 'string') return [value];

@@ -34,7 +34,7 @@ export class CookieJar {
   }
 }
 
-/** One request without following redirects, sending and storing cookies. */
+/** Sends one request without following redirects, with the jar's cookies, and stores the cookies it sets. */
 export async function step(jar: CookieJar, url: string, init: RequestInit = {}): Promise<Response> {
   const cookie = jar.header(url);
   const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) } });

@@ -10,13 +10,13 @@ function oidcErrorMessage(code: string, provider: string): string {
     case 'access_denied':
       return `Sign-in at ${provider} was cancelled or refused. Try again, or sign in with a local password.`;
     case 'provider_error':
-      return `Sign-in at ${provider} failed because its answer did not pass Tessera's checks. Try again; if it fails again, an admin finds the reason in the audit log.`;
+      return `Sign-in at ${provider} failed because its response did not pass Tessera's checks. Try again; if it fails again, an admin finds the reason in the audit log.`;
     case 'provider_unavailable':
       return `${provider} could not be reached. Try again later, or sign in with a local password.`;
     case 'state_invalid':
       return 'The sign-in took longer than 10 minutes, or was started again in another tab. Start it again.';
     case 'no_mapped_group':
-      return `You signed in at ${provider}, but your account is in no group that has access to Tessera (403). Ask an admin to add you to one.`;
+      return `You signed in at ${provider}, but your account is in no group that has access to Tessera. Ask an admin to add you to one.`;
     case 'local_admin_exists':
       return `A local admin already has your username, so Tessera does not sign you in as that admin through ${provider}. Ask an admin to rename the local admin or to allow linking.`;
     case 'username_unavailable':

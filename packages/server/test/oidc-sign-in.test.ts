@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { parseOidcConfig } from '../src/oidc/config.js';
 import { TEST_CLIENT_SECRET, type TestIdentityProvider, startIdentityProvider } from './support/identity-provider.js';
 import { CookieJar, loginAtProvider, step } from './support/oidc-flow.js';
 import { assertProblem } from './support/problem.js';
@@ -270,6 +272,23 @@ describe('OIDC sign-in', () => {
     assert.equal(afterwards.id, before.id);
   });
 
+  it('instance-admin of missing instances is rejected', async () => {
+    const roleMap = server.tessera.context.config.oidc!.roleMap;
+    roleMap.set('ghost-admins', { role: 'instance-admin', instances: ['ghost'] });
+    idp.users.set('casper', { groups: ['ghost-admins'], preferred_username: 'casper' });
+    try {
+      const outcome = await signInAs('casper');
+      const event = await latestEvent('admin.sign_in', 'failure');
+
+      assert.equal(outcome.location, '/sign-in?oidc_error=no_mapped_group');
+      assert.equal(event.reason, 'mapped_instances_unknown');
+      assert.deepEqual(event.details.unknownInstances, ['ghost']);
+      assert.equal(await adminRow('casper'), undefined);
+    } finally {
+      roleMap.delete('ghost-admins');
+    }
+  });
+
   it('username falls back to email', async () => {
     const { session } = await clientOf(await signInAs('mail'));
 
@@ -350,6 +369,42 @@ describe('OIDC sign-in', () => {
     for (const secret of [TEST_CLIENT_SECRET, code, state, outcome.jar.get(server.baseUrl, 'tessera_session')!]) {
       assert.ok(!text.includes(secret), `the audit log contains ${secret.slice(0, 6)}…`);
     }
+  });
+});
+
+describe('OIDC sign-in with the provider down', () => {
+  let server: TestServer;
+
+  before(async () => {
+    // A port that was just free on loopback, so that the connection is refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+    const oidc = parseOidcConfig({
+      TESSERA_OIDC_ISSUER: `http://127.0.0.1:${port}`,
+      TESSERA_OIDC_CLIENT_ID: 'tessera-panel',
+      TESSERA_OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      TESSERA_OIDC_ROLE_MAP: '{"tessera-admins": "admin"}',
+    });
+    server = await startTestServer({ config: { oidc } });
+  });
+
+  after(() => server?.close());
+
+  it('start returns to sign-in with provider_unavailable', async () => {
+    const response = await fetch(`${server.baseUrl}/api/v1/session/oidc/start?next=%2Faudit`, { redirect: 'manual' });
+
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/sign-in?oidc_error=provider_unavailable&next=%2Faudit');
+    assert.deepEqual(response.headers.getSetCookie(), []);
+  });
+
+  it('password sign-in works meanwhile', async () => {
+    const result = await new AdminClient(server.baseUrl).signIn('admin', ADMIN_PASSWORD);
+
+    assert.equal(result.status, 200, result.text);
   });
 });
 

@@ -71,6 +71,30 @@ describe('panel OIDC sign-in', () => {
     assert.equal(events.body.items[0].actor.name, 'alice');
   });
 
+  it('expired session offers the provider again', async () => {
+    const { page, server, context } = harness;
+    await page.goto(`${server.baseUrl}/service-accounts`);
+    await page.getByRole('heading', { level: 1, name: 'Service accounts' }).waitFor();
+
+    // End the browser's session on the server, as an expiry would.
+    const cookie = (await context.cookies(server.baseUrl)).find((candidate) => candidate.name === 'tessera_session');
+    assert.ok(cookie, 'the browser holds no session cookie');
+    const current = await fetch(`${server.baseUrl}/api/v1/session`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+    const { csrfToken } = (await current.json()) as { csrfToken: string };
+    const ended = await fetch(`${server.baseUrl}/api/v1/session`, { method: 'DELETE', headers: { cookie: `${cookie.name}=${cookie.value}`, 'x-csrf-token': csrfToken } });
+    assert.equal(ended.status, 204);
+
+    await page.getByRole('link', { name: 'Instances' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
+    await dialog.waitFor();
+    // The provider still has alice's session, so it returns at once without its login form.
+    await dialog.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+
+    await page.getByRole('heading', { level: 1, name: 'Instances' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/instances');
+    assert.equal(await page.locator('.account-menu .muted').textContent(), 'alice (admin)');
+  });
+
   it('user in no mapped group sees why', async () => {
     const { page, context, server } = harness;
     await page.getByRole('button', { name: 'Sign out' }).click();

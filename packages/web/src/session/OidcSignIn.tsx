@@ -34,9 +34,9 @@ function panelPath(next: string | null): string | undefined {
 
 /**
  * Renders "Sign in with <provider>" when the server has OIDC sign-in on, and the reason of a
- * failed OIDC sign-in from the `oidc_error` query parameter.
+ * failed OIDC sign-in from the `oidc_error` query parameter. `note` appears under the button.
  */
-export function OidcSignIn({ error, next }: { error: string | null; next: string | null }) {
+export function OidcSignIn({ error, next, note }: { error: string | null; next: string | null; note?: string }) {
   const [settings, setSettings] = useState<OidcSettings>();
 
   useEffect(() => {
@@ -61,6 +61,7 @@ export function OidcSignIn({ error, next }: { error: string | null; next: string
           <a className="button button-primary button-wide" href={href} onClick={rememberSignIn}>
             Sign in with {provider}
           </a>
+          {note ? <p className="field-hint">{note}</p> : null}
           <p className="sign-in-divider">or, as a local admin, with a password</p>
         </div>
       ) : null}

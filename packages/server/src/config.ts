@@ -1,4 +1,5 @@
 import { parseAllowlist } from './accounts/ip-allowlist.js';
+import { type OidcConfig, OidcConfigError, parseOidcConfig } from './oidc/config.js';
 
 /**
  * Server configuration from command-line flags and TESSERA_* environment variables.
@@ -45,6 +46,8 @@ export interface TesseraConfig {
   smtpFrom?: string;
   /** How often each node looks for audit events to deliver to audit sinks, in milliseconds. */
   auditSinkPollMs: number;
+  /** Admin sign-in through an OpenID Connect provider; absent when TESSERA_OIDC_* is not set. */
+  oidc?: OidcConfig;
 }
 
 export const DEFAULTS = {
@@ -160,7 +163,17 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     webhookSigningSecret: parseSigningSecret(flags.webhookSigningSecret ?? (env.TESSERA_WEBHOOK_SIGNING_SECRET || undefined)),
     ...parseSmtp(flags.smtpUrl ?? (env.TESSERA_SMTP_URL || undefined), flags.smtpFrom ?? (env.TESSERA_SMTP_FROM || undefined)),
     auditSinkPollMs: parseInteger('TESSERA_AUDIT_SINK_POLL_MS', flags.auditSinkPollMs ?? env.TESSERA_AUDIT_SINK_POLL_MS, DEFAULTS.auditSinkPollMs, 50, 3_600_000),
+    oidc: flags.oidc ?? parseOidc(env),
   };
+}
+
+function parseOidc(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  try {
+    return parseOidcConfig(env);
+  } catch (error) {
+    if (error instanceof OidcConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function parseTrustedProxies(raw: string | string[] | undefined): string[] {

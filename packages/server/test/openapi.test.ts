@@ -19,6 +19,9 @@ describe('OpenAPI document', () => {
     assert.equal(document.openapi, '3.1.0');
     for (const path of [
       '/api/v1/session',
+      '/api/v1/session/oidc',
+      '/api/v1/session/oidc/start',
+      '/api/v1/session/oidc/callback',
       '/api/v1/instances',
       '/api/v1/service-accounts',
       '/api/v1/service-accounts/{id}',

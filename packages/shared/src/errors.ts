@@ -40,6 +40,7 @@ export const ADMIN_ERRORS = {
   csrf_token_invalid: { status: 403, title: 'The X-CSRF-Token header is missing or does not match the session.' },
   forbidden: { status: 403, title: 'Your role does not allow this action.' },
   not_found: { status: 404, title: 'The resource does not exist.' },
+  oidc_not_configured: { status: 404, title: 'Sign-in through an OpenID Connect provider is not configured.' },
   route_not_found: { status: 404, title: 'No route matches this method and path.' },
   name_taken: { status: 409, title: 'Another service account already has this name.' },
   username_taken: { status: 409, title: 'Another admin already has this username.' },
@@ -60,3 +61,20 @@ export const ADMIN_ERRORS = {
 } as const;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
+
+/**
+ * Why a sign-in through the OpenID Connect provider failed. The browser reaches the callback
+ * from the provider, so the callback does not return problem details. It redirects to the
+ * panel's sign-in page with one of these codes in the `oidc_error` query parameter.
+ */
+export const OIDC_SIGN_IN_ERRORS = {
+  access_denied: { title: 'The identity provider did not sign the user in: the user cancelled, or the provider refused.' },
+  provider_error: { title: 'The identity provider returned an error, or its response failed a security check.' },
+  provider_unavailable: { title: 'The identity provider could not be reached.' },
+  state_invalid: { title: 'The sign-in state is missing, expired, changed or used twice.' },
+  no_mapped_group: { title: 'The user is in no group that the role map gives a role.' },
+  local_admin_exists: { title: 'A local admin already has this username and linking is off.' },
+  username_unavailable: { title: 'The provider sent no usable username, or another admin has it.' },
+} as const;
+
+export type OidcSignInErrorCode = keyof typeof OIDC_SIGN_IN_ERRORS;

@@ -34,7 +34,8 @@ const UpdateAdminBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-async function adminView(db: Kysely<Database>, row: AdminRow) {
+/** The admin as the admin API returns it, also used for the before and after values of audit events. */
+export async function adminView(db: Kysely<Database>, row: AdminRow) {
   return {
     id: row.id,
     username: row.username,

@@ -19,6 +19,7 @@ import { accountUsageRoutes } from './account-usage.js';
 import { seatRoutes } from './seats.js';
 import { migrationRoutes } from './migrations.js';
 import { serviceAccountRoutes } from './service-accounts.js';
+import { oidcRoutes } from './oidc-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { signingKeyRoutes } from './signing-keys.js';
 import { decodeUtf8, parseStrictJson } from './strict-json.js';
@@ -51,6 +52,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
 
   openApiRoute(app);
   await app.register(async (scope) => sessionRoutes(scope, ctx));
+  await app.register(async (scope) => oidcRoutes(scope, ctx));
 
   // Authentication runs on request, before the body is read, so that a caller who is not
   // signed in learns that first rather than how to fix a body it cannot submit anyway.

@@ -39,6 +39,9 @@ interface ServeFlags extends CommonFlags {
   logLevel?: string;
   trustedProxies?: string;
   clientIpHeader?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcDisplayName?: string;
 }
 
 function overrides(flags: ServeFlags): ConfigOverrides {
@@ -51,6 +54,19 @@ function overrides(flags: ServeFlags): ConfigOverrides {
     logLevel: flags.logLevel,
     trustedProxies: flags.trustedProxies?.split(',').map((entry) => entry.trim()).filter(Boolean),
     clientIpHeader: flags.clientIpHeader,
+  };
+}
+
+/**
+ * Puts the OIDC flags over the TESSERA_OIDC_* variables, which config.ts reads together. The
+ * client secret and the role map have no flag, so that they stay out of the process list.
+ */
+function oidcEnvironment(flags: ServeFlags, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...(flags.oidcIssuer !== undefined ? { TESSERA_OIDC_ISSUER: flags.oidcIssuer } : {}),
+    ...(flags.oidcClientId !== undefined ? { TESSERA_OIDC_CLIENT_ID: flags.oidcClientId } : {}),
+    ...(flags.oidcDisplayName !== undefined ? { TESSERA_OIDC_DISPLAY_NAME: flags.oidcDisplayName } : {}),
   };
 }
 
@@ -71,8 +87,11 @@ program
   .option('--log-level <level>', `pino log level (env TESSERA_LOG_LEVEL, default ${DEFAULTS.logLevel})`)
   .option('--trusted-proxies <cidrs>', 'comma-separated CIDR blocks of reverse proxies whose client-address header is believed (env TESSERA_TRUSTED_PROXIES, default none)')
   .option('--client-ip-header <name>', `header in which trusted proxies pass the client address (env TESSERA_CLIENT_IP_HEADER, default ${DEFAULTS.clientIpHeader})`)
+  .option('--oidc-issuer <url>', 'issuer URL of the OpenID Connect provider for admin sign-in (env TESSERA_OIDC_ISSUER, default: OIDC sign-in off)')
+  .option('--oidc-client-id <id>', 'client id of Tessera at the OpenID Connect provider (env TESSERA_OIDC_CLIENT_ID)')
+  .option('--oidc-display-name <name>', 'provider name on the sign-in button (env TESSERA_OIDC_DISPLAY_NAME, default SSO)')
   .action(async (flags: ServeFlags) => {
-    const config = loadConfig(overrides(flags));
+    const config = loadConfig(overrides(flags), oidcEnvironment(flags, process.env));
     const logger = createLogger(config.logLevel);
     const tessera = await createTessera({ config, logger });
     try {

@@ -62,6 +62,8 @@ export class KeyMaterial {
   readonly webhookSigningKey: Buffer;
   /** Seed of the Ed25519 key that signs audit checkpoints. */
   readonly auditCheckpointSeed: Buffer;
+  /** Key that encrypts the short-lived cookie holding the state, nonce and PKCE verifier of an OIDC sign-in. */
+  readonly signInStateKey: Buffer;
   private readonly encryptionKey: Buffer;
 
   constructor(masterKey: Buffer) {
@@ -69,6 +71,7 @@ export class KeyMaterial {
     this.auditChainKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit chain v1', 32));
     this.webhookSigningKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera webhook signing v1', 32));
     this.auditCheckpointSeed = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera audit checkpoint signing v1', 32));
+    this.signInStateKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera oidc sign-in state v1', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tessera data encryption v1', 32));
   }
 

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { TesseraConfig } from '../../src/config.js';
 import { ADMIN_PASSWORD, type TestServer, startTestServer } from '../support/server.js';
 
 /** Debian's Chromium, driven headless by playwright-core. */
@@ -15,7 +16,7 @@ export interface PanelHarness {
   page: Page;
   /** Console messages of type error, and uncaught page errors, in the order they happened. */
   errors: string[];
-  /** Requests the browser tried to send to any origin other than the test server; they are aborted. */
+  /** Requests the browser tried to send to any origin other than the test server and the allowed ones; they are aborted. */
   foreignRequests: string[];
   /** Stops the browser and the server and removes their folders; safe to call twice. */
   close(): Promise<void>;
@@ -29,9 +30,26 @@ const RECORD_CSP_VIOLATIONS = `
   });
 `;
 
+export interface PanelOptions {
+  /** Server settings over the test defaults. */
+  config?: Partial<TesseraConfig>;
+  /** Other servers that the tests started on loopback, such as an identity provider, which the browser may reach too. */
+  allowedOrigins?: string[];
+}
+
+/** Accepts only http origins on 127.0.0.1, so that no test lets the browser reach beyond the machine. */
+function loopbackOrigin(origin: string): string {
+  const url = new URL(origin);
+  if (url.protocol !== 'http:' || url.hostname !== '127.0.0.1' || url.origin !== origin) {
+    throw new Error(`allowedOrigins may list only http://127.0.0.1:<port> origins; got "${origin}"`);
+  }
+  return origin;
+}
+
 /** Starts a test server and a headless Chromium with a new, empty profile. */
-export async function openPanel(): Promise<PanelHarness> {
-  const server = await startTestServer();
+export async function openPanel(options: PanelOptions = {}): Promise<PanelHarness> {
+  const allowedOrigins = (options.allowedOrigins ?? []).map(loopbackOrigin);
+  const server = await startTestServer({ config: options.config });
   const profileDirectory = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
   let context: BrowserContext | undefined;
 
@@ -58,10 +76,10 @@ export async function openPanel(): Promise<PanelHarness> {
 
   const errors: string[] = [];
   const foreignRequests: string[] = [];
-  const origin = new URL(server.baseUrl).origin;
+  const origins = [new URL(server.baseUrl).origin, ...allowedOrigins];
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(`${origin}/`) || url.startsWith('data:')) return route.continue();
+    if (origins.some((origin) => url.startsWith(`${origin}/`)) || url.startsWith('data:')) return route.continue();
     foreignRequests.push(url);
     return route.abort();
   });

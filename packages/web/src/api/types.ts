@@ -28,6 +28,9 @@ export interface Session {
   csrfToken: string;
 }
 
+/** Whether admins may sign in through an OpenID Connect provider, from GET /session/oidc. */
+export type OidcSettings = { enabled: false } | { enabled: true; displayName: string; startUrl: string };
+
 /** Resource type to a list of ids, or `"*"` for all of them. A type left out means no access. */
 export type ResourceRestrictions = Record<string, string[] | '*'>;
 

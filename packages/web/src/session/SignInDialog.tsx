@@ -1,5 +1,6 @@
 import type { Session } from '../api/types';
 import { Dialog } from '../components/Dialog';
+import { OidcSignIn } from './OidcSignIn';
 import { SignInForm } from './SignInForm';
 
 /**
@@ -10,6 +11,8 @@ export function SignInDialog({ onSignedIn, onCancel }: { onSignedIn: (session: S
   return (
     <Dialog title="Your session has ended" onClose={onCancel}>
       <p>Sign in again to continue. What you typed on this page is kept; submit it again after signing in.</p>
+      {/* Admins without a local password have only this way back. */}
+      <OidcSignIn error={null} next={window.location.pathname + window.location.search} note="This leaves the page, so what you typed here is lost." />
       <SignInForm onSignedIn={onSignedIn} idPrefix="session-expired" />
     </Dialog>
   );

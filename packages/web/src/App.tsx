@@ -144,7 +144,17 @@ export function App() {
       });
   }, []);
 
-  const session = useMemo(() => ({ admin, version, signOut }), [admin, version, signOut]);
+  const refresh = useCallback(() => {
+    api
+      .get<Session>('/session')
+      .then((session) => {
+        setCsrfToken(session.csrfToken);
+        setAdmin(session.admin);
+      })
+      .catch(() => undefined);
+  }, []);
+
+  const session = useMemo(() => ({ admin, version, signOut, refresh }), [admin, version, signOut, refresh]);
 
   if (checking) {
     return (

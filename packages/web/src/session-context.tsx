@@ -6,9 +6,11 @@ export interface SessionState {
   /** Goes up each time the admin signs in, so that screens reload what failed while signed out. */
   version: number;
   signOut: () => void;
+  /** Reads the session again, after a change to the signed-in admin's own role or instances. */
+  refresh: () => void;
 }
 
-export const SessionContext = createContext<SessionState>({ admin: undefined, version: 0, signOut: () => undefined });
+export const SessionContext = createContext<SessionState>({ admin: undefined, version: 0, signOut: () => undefined, refresh: () => undefined });
 
 export function useSession(): SessionState {
   return useContext(SessionContext);
@@ -44,6 +46,8 @@ export function accountChangeBlock(admin: Admin | undefined, account: ServiceAcc
   if (admin?.role === 'admin') return undefined;
   if (admin?.role !== 'instance-admin') return 'You are signed in as an auditor, so this account is read-only.';
 
+  // NOTE: admin.instances is read at sign-in and page load, so when another admin changes them the
+  // panel shows the old ones until a reload. The server checks every request against the current ones.
   const mine = new Set(admin.instances ?? []);
   const outside = account.access.filter((grant) => !grant.instanceId || !mine.has(grant.instanceId)).map((grant) => grant.instance);
   if (account.access.length === 0) return 'You can read this account but not change it: it has no access to an instance assigned to you, so only an admin may change it.';

@@ -20,7 +20,7 @@ const SIGN_IN_METHODS: Record<string, string> = { local: 'Password', oidc: 'Iden
 export function AdminsPage() {
   const list = useResource<Page<AdminRecord>>('/admins');
   const instances = useResource<Page<Instance>>('/instances');
-  const { admin: self } = useSession();
+  const { admin: self, refresh } = useSession();
   const [dialog, setDialog] = useState<DialogState>();
   const [typedName, setTypedName] = useState('');
   const [status, setStatus] = useTransientMessage();
@@ -36,6 +36,17 @@ export function AdminsPage() {
     close();
     setStatus(message);
     list.reload();
+  };
+
+  // After a change to their own role, the panel reads the session again, so that the navigation
+  // and pages match the new role. The list is not reloaded, because without the admin role it fails.
+  const savedAdmin = (saved: AdminRecord) => {
+    if (saved.id !== self?.id || saved.role === self.role) {
+      done(`Saved the changes to ${saved.username}.`);
+      return;
+    }
+    close();
+    refresh();
   };
 
   return (
@@ -94,9 +105,12 @@ export function AdminsPage() {
                     <button type="button" className="button button-small" aria-label={`Reset the password of ${admin.username}`} onClick={() => setDialog({ kind: 'password', admin })}>
                       Reset password
                     </button>
-                    <button type="button" className="button button-small button-danger" aria-label={`Delete ${admin.username}`} onClick={() => setDialog({ kind: 'delete', admin })}>
-                      Delete
-                    </button>
+                    {/* Deleting oneself would end the session in the middle of the page, so another admin does it. */}
+                    {admin.id === self?.id ? null : (
+                      <button type="button" className="button button-small button-danger" aria-label={`Delete ${admin.username}`} onClick={() => setDialog({ kind: 'delete', admin })}>
+                        Delete
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -106,7 +120,7 @@ export function AdminsPage() {
       ) : null}
 
       {dialog?.kind === 'create' ? <AdminFormDialog instances={instanceItems} onClose={close} onSaved={(created) => done(`Created the admin ${created.username}.`)} /> : null}
-      {dialog?.kind === 'edit' ? <AdminFormDialog existing={dialog.admin} instances={instanceItems} onClose={close} onSaved={(saved) => done(`Saved the changes to ${saved.username}.`)} /> : null}
+      {dialog?.kind === 'edit' ? <AdminFormDialog existing={dialog.admin} instances={instanceItems} onClose={close} onSaved={savedAdmin} /> : null}
       {dialog?.kind === 'password' ? <PasswordDialog admin={dialog.admin} onClose={close} onSaved={() => done(`Set a new password for ${dialog.admin.username}.`)} /> : null}
       {dialog?.kind === 'delete' ? (
         <ConfirmDialog

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AdminClient, type CreatedAccount, createAccount, ensureInstance } from '../support/server.js';
+import { ADMIN_PASSWORD, AdminClient, type CreatedAccount, createAccount, ensureInstance } from '../support/server.js';
 import { type PanelHarness, openPanel, screenshot, signIn, waitForTable } from './browser.js';
 
 const PASSWORD = 'a-long-enough-password';
@@ -53,11 +53,11 @@ describe('panel roles', () => {
     await page.waitForFunction(() => !Array.from(document.querySelectorAll('[role="status"]')).some((element) => element.textContent?.startsWith('Loading')));
   }
 
-  async function switchTo(username: string, path: string): Promise<void> {
+  async function switchTo(username: string, path: string, password = PASSWORD): Promise<void> {
     const { page } = harness;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((url) => url.pathname === '/sign-in');
-    await signIn(harness, path, username, PASSWORD);
+    await signIn(harness, path, username, password);
   }
 
   async function navLabels(): Promise<string[]> {
@@ -237,6 +237,8 @@ describe('panel roles', () => {
     await waitForTable(page);
     const names = await page.locator('tbody tr td:first-child a').allTextContents();
     assert.deepEqual(names.sort(), ['both-bot', 'jira-bot']);
+    assert.equal(await page.getByRole('link', { name: 'Create service account' }).count(), 1, 'an instance-admin creates accounts');
+    assert.equal(await page.getByRole('status').filter({ hasText: 'read-only' }).count(), 0, 'no read-only notice on the account list');
 
     for (const [path, heading] of MAIN_PAGES) await load(path, heading);
     await load('/migration', 'Not available for your role');
@@ -289,6 +291,23 @@ describe('panel roles', () => {
     assert.match((await alert.textContent()) ?? '', /The account has no access to an instance assigned to you; ask an admin\./);
     assert.equal(await alert.getByRole('button', { name: 'Try again' }).count(), 0);
     await screenshot(page, 'instance-admin-forbidden');
+  });
+
+  it('admin demoting itself loses the page', async () => {
+    const { page, server } = harness;
+    const second = await server.admin.post('/admins', { username: 'second-admin', password: PASSWORD, role: 'admin' });
+    assert.equal(second.status, 201, second.text);
+    await switchTo('admin', '/admins', ADMIN_PASSWORD);
+    await waitForTable(page);
+    assert.equal(await page.getByRole('button', { name: 'Delete admin' }).count(), 0, 'no delete button for oneself');
+    assert.equal(await page.getByRole('button', { name: 'Delete second-admin' }).count(), 1);
+
+    await page.getByRole('button', { name: 'Edit admin' }).click();
+    await page.getByRole('dialog', { name: 'Edit admin' }).getByLabel('Role').selectOption('auditor');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Not available for your role' }).waitFor();
+    await page.getByText('This page needs the admin role; you are signed in as auditor.').waitFor();
+    assert.equal((await navLabels()).includes('Admins'), false);
   });
 
   it('pages raise no unexpected errors', () => {

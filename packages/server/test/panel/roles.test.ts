@@ -241,6 +241,16 @@ describe('panel roles', () => {
     assert.equal(await page.getByRole('status').filter({ hasText: 'read-only' }).count(), 0, 'no read-only notice on the account list');
 
     for (const [path, heading] of MAIN_PAGES) await load(path, heading);
+
+    // A scope list for an instance outside the instance-admin's view is not an instance that is gone.
+    const policy = await harness.server.admin.put('/policy', { scopes: { allowedByInstance: { wiki: ['READ'] } } });
+    assert.equal(policy.status, 200, policy.text);
+    await load('/policy', 'Policy');
+    await page.getByText('Only the instances assigned to you are shown.').waitFor();
+    assert.equal(await page.getByText('which is no longer an instance').count(), 0);
+    assert.equal(await page.getByLabel('Limit the scopes on jira').count(), 1);
+    assert.equal(await page.getByLabel('Limit the scopes on wiki').count(), 0);
+
     await load('/migration', 'Not available for your role');
     await load('/admins', 'Not available for your role');
     assert.deepEqual(

@@ -221,6 +221,24 @@ describe('admin roles', () => {
       assert.equal((await jiraAdmin.get(`/notifications/deliveries?accountId=${jiraAccount.id}`)).status, 200);
     });
 
+    it('non-compliance covers only its accounts', async () => {
+      // A one-day maximum lifetime makes every existing credential non-compliant.
+      const policy = await server.admin.put('/policy', { credentials: { maxLifetimeDays: 1 } });
+      assert.equal(policy.status, 200, policy.text);
+
+      const full = await server.admin.get('/policy/noncompliance');
+      const fullNames = full.body.credentials.map((item: any) => item.accountName);
+      assert.ok(fullNames.includes('wiki-bot'), full.text);
+      const scoped = await jiraAdmin.get('/policy/noncompliance');
+      assert.equal(scoped.status, 200, scoped.text);
+      const scopedNames = scoped.body.credentials.map((item: any) => item.accountName);
+      assert.ok(scopedNames.includes('jira-bot'), scoped.text);
+      assert.ok(scopedNames.includes('both-bot'), scoped.text);
+      assert.equal(scopedNames.includes('wiki-bot'), false);
+
+      assert.equal((await server.admin.put('/policy', {})).status, 200);
+    });
+
     it('seat report covers only its instances', async () => {
       const report = await jiraAdmin.get('/reports/seats');
       assert.equal(report.status, 200, report.text);

@@ -3,9 +3,11 @@ import { AccountCreate } from './accounts/AccountCreate';
 import { AccountCreated } from './accounts/AccountCreated';
 import { type AccountTab, AccountDetail } from './accounts/AccountDetail';
 import { AccountsList } from './accounts/AccountsList';
+import { AdminsPage } from './admins/AdminsPage';
 import { api, onUnauthenticated, setCsrfToken } from './api/client';
 import type { Admin, Session } from './api/types';
 import { AuditLog } from './audit/AuditLog';
+import { Notice } from './components/Notice';
 import { PageTitle } from './components/PageTitle';
 import { InstanceForm } from './instances/InstanceForm';
 import { InstancesList } from './instances/InstancesList';
@@ -16,6 +18,7 @@ import { PolicyPage } from './policy/PolicyPage';
 import { ImportReview } from './migration/ImportReview';
 import { MigrationPage } from './migration/MigrationPage';
 import { SeatsReport } from './seats/SeatsReport';
+import { pageBlock } from './page-access';
 import { Link, matchPath, navigate, useLocation } from './router';
 import { SessionContext } from './session-context';
 import { SignInDialog } from './session/SignInDialog';
@@ -46,7 +49,25 @@ function NotFound() {
   );
 }
 
-function Screen({ pathname }: { pathname: string }) {
+/** Stands in for a page that the signed-in role may not use, so that it sends no request bound to fail. */
+function NotForRole({ reason }: { reason: string }) {
+  return (
+    <div className="page">
+      <PageTitle>Not available for your role</PageTitle>
+      <Notice kind="error">
+        <p>{reason}</p>
+      </Notice>
+      <p>
+        Go to the <Link to="/service-accounts">service accounts</Link>.
+      </p>
+    </div>
+  );
+}
+
+function Screen({ pathname, role }: { pathname: string; role: Admin['role'] }) {
+  const blocked = pageBlock(pathname, role);
+  if (blocked) return <NotForRole reason={blocked} />;
+
   if (pathname === '/service-accounts') return <AccountsList />;
   if (pathname === '/service-accounts/new') return <AccountCreate />;
   if (pathname === '/audit') return <AuditLog />;
@@ -57,6 +78,7 @@ function Screen({ pathname }: { pathname: string }) {
   if (pathname === '/policy/noncompliant') return <NoncompliancePage />;
   if (pathname === '/seats') return <SeatsReport />;
   if (pathname === '/migration') return <MigrationPage />;
+  if (pathname === '/admins') return <AdminsPage />;
 
   let params = matchPath('/instances/:id/edit', pathname);
   if (params) return <InstanceForm key={params.id} id={params.id} />;
@@ -122,7 +144,17 @@ export function App() {
       });
   }, []);
 
-  const session = useMemo(() => ({ admin, version, signOut }), [admin, version, signOut]);
+  const refresh = useCallback(() => {
+    api
+      .get<Session>('/session')
+      .then((session) => {
+        setCsrfToken(session.csrfToken);
+        setAdmin(session.admin);
+      })
+      .catch(() => undefined);
+  }, []);
+
+  const session = useMemo(() => ({ admin, version, signOut, refresh }), [admin, version, signOut, refresh]);
 
   if (checking) {
     return (
@@ -142,7 +174,7 @@ export function App() {
   return (
     <SessionContext.Provider value={session}>
       <Layout>
-        <Screen pathname={location.pathname} />
+        <Screen pathname={location.pathname} role={admin.role} />
       </Layout>
       {expired ? <SignInDialog onSignedIn={signedIn} onCancel={() => setExpired(false)} /> : null}
     </SessionContext.Provider>

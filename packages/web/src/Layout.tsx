@@ -1,23 +1,15 @@
 import type { ReactNode } from 'react';
 import { useCurrentFlash } from './components/flash';
+import { NAV_SECTIONS } from './page-access';
 import { Link, useLocation } from './router';
 import { useSession } from './session-context';
-
-const SECTIONS = [
-  { href: '/service-accounts', label: 'Service accounts' },
-  { href: '/reports', label: 'Expiring and unused' },
-  { href: '/audit', label: 'Audit log' },
-  { href: '/instances', label: 'Instances' },
-  { href: '/policy', label: 'Policy' },
-  { href: '/seats', label: 'Seats' },
-  { href: '/migration', label: 'Migration' },
-];
 
 /** Renders the signed-in frame around a page: skip link, navigation, the signed-in admin and sign-out. */
 export function Layout({ children }: { children: ReactNode }) {
   const { admin, signOut } = useSession();
   const location = useLocation();
   const flash = useCurrentFlash();
+  const sections = NAV_SECTIONS.filter((section) => admin && section.roles.includes(admin.role));
 
   return (
     <>
@@ -30,7 +22,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </Link>
         <nav aria-label="Main">
           <ul className="nav-list">
-            {SECTIONS.map((section) => {
+            {sections.map((section) => {
               const current = location.pathname === section.href || location.pathname.startsWith(`${section.href}/`);
               return (
                 <li key={section.href}>

@@ -9,6 +9,7 @@ import { grantsOnInstances, liveCredentials } from '../storage/policy-report.js'
 import type { InstanceRow } from '../storage/tables.js';
 import { instanceIndex } from './account-store.js';
 import { adminActor, requireRole } from './auth.js';
+import { instanceScope } from './permissions.js';
 import { type PolicyInput, PolicyBody, parsePolicyInput } from './policy-input.js';
 import { policyView } from './policy-view.js';
 import { NoQuery } from './schemas.js';
@@ -74,10 +75,17 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     return { ...policyView(policy, instances), updatedAt: timestamp(row?.updated_at), updatedBy: row?.updated_by ?? null };
   });
 
-  app.get('/policy/noncompliance', { schema: { querystring: NoQuery } }, async () => {
+  app.get('/policy/noncompliance', { schema: { querystring: NoQuery } }, async (request) => {
     const instances = await instanceIndex(ctx.db);
     ctx.policies.invalidate();
-    return noncompliance(ctx, await ctx.policies.current(), instances);
+    const report = await noncompliance(ctx, await ctx.policies.current(), instances);
+    const scope = instanceScope(request);
+    if (!scope) return report;
+
+    // An instance-admin reads only accounts with access to one of its instances, as in GET /service-accounts.
+    const readable = new Set((await grantsOnInstances(ctx.db, scope)).map((row) => row.account_id));
+    const visible = (item: { accountId: string }) => readable.has(item.accountId);
+    return { ...report, credentials: report.credentials.filter(visible), accounts: report.accounts.filter(visible), grants: report.grants.filter(visible) };
   });
 
   app.put('/policy', { schema: { body: PolicyBody } }, async (request) => {

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Link } from '../router';
+import { useCanEdit } from '../session-context';
 import type { Catalog } from './use-catalog';
 import { type GrantDraft, emptyGrant } from './access-draft';
 import { GrantEditor } from './GrantEditor';
@@ -19,6 +20,7 @@ export function AccessEditor({ idPrefix, catalog, drafts, onChange, errorFor, to
   const [choice, setChoice] = useState('');
   const selected = available.find((instance) => instance.slug === choice) ?? available[0];
   const listError = errorFor('access');
+  const canAddInstance = useCanEdit();
 
   const add = () => {
     if (!selected) return;
@@ -54,7 +56,14 @@ export function AccessEditor({ idPrefix, catalog, drafts, onChange, errorFor, to
       })}
       {catalog.instances.length === 0 && !catalog.loading ? (
         <p className="field-hint">
-          No product instances yet. <Link to="/instances/new">Add an instance</Link> first to grant access to it.
+          No product instances yet.{' '}
+          {canAddInstance ? (
+            <>
+              <Link to="/instances/new">Add an instance</Link> first to grant access to it.
+            </>
+          ) : (
+            'Ask an admin to add one.'
+          )}
         </p>
       ) : null}
       {available.length > 0 ? (

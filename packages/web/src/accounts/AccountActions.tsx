@@ -9,10 +9,12 @@ import { navigate } from '../router';
 interface AccountActionsProps {
   account: ServiceAccount;
   onUpdate: (body: Record<string, unknown>, message: string) => Promise<unknown>;
+  /** Id of the text that explains why the signed-in admin may not change the account. While it is set, the buttons are disabled. */
+  lockedBy?: string;
 }
 
 /** Disable, enable and delete buttons of an account, each behind a confirmation where it takes access away. */
-export function AccountActions({ account, onUpdate }: AccountActionsProps) {
+export function AccountActions({ account, onUpdate, lockedBy }: AccountActionsProps) {
   const [dialog, setDialog] = useState<'disable' | 'enable' | 'delete'>();
   const [typedName, setTypedName] = useState('');
   const close = () => {
@@ -20,19 +22,20 @@ export function AccountActions({ account, onUpdate }: AccountActionsProps) {
     setTypedName('');
   };
   const path = `/service-accounts/${encodeURIComponent(account.id)}`;
+  const locked = { disabled: lockedBy !== undefined, 'aria-describedby': lockedBy };
 
   return (
     <div className="button-row">
       {account.status === 'active' ? (
-        <button type="button" className="button" onClick={() => setDialog('disable')}>
+        <button type="button" className="button" {...locked} onClick={() => setDialog('disable')}>
           Disable
         </button>
       ) : (
-        <button type="button" className="button" onClick={() => setDialog('enable')}>
+        <button type="button" className="button" {...locked} onClick={() => setDialog('enable')}>
           Enable
         </button>
       )}
-      <button type="button" className="button button-danger" onClick={() => setDialog('delete')}>
+      <button type="button" className="button button-danger" {...locked} onClick={() => setDialog('delete')}>
         Delete
       </button>
 

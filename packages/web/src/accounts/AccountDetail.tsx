@@ -9,7 +9,7 @@ import { PageTitle } from '../components/PageTitle';
 import { Tabs, panelId, tabId } from '../components/Tabs';
 import { formatDate, formatDateTime } from '../format';
 import { Link } from '../router';
-import { useCanEdit } from '../session-context';
+import { accountChangeBlock, useSession } from '../session-context';
 import { AccessTab } from './AccessTab';
 import { AccountActions } from './AccountActions';
 import { ActivityTab } from './ActivityTab';
@@ -27,7 +27,7 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
   const path = `/service-accounts/${encodeURIComponent(id)}`;
   const resource = useResource<ServiceAccount>(path);
   const catalog = useCatalog();
-  const canEdit = useCanEdit();
+  const { admin } = useSession();
   const [status, setStatus] = useTransientMessage();
   const account = resource.data;
 
@@ -56,6 +56,8 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
     );
   }
 
+  const changeBlock = accountChangeBlock(admin, account);
+  const canEdit = changeBlock === undefined;
   const tabs = (Object.keys(TAB_LABELS) as AccountTab[]).map((name) => ({ id: name, label: TAB_LABELS[name], href: name === 'overview' ? path : `${path}/${name}` }));
 
   return (
@@ -80,11 +82,16 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
             Client ID <code>{account.clientId}</code> <CopyButton text={account.clientId} what="client ID" />
           </p>
         </div>
-        {canEdit ? <AccountActions account={account} onUpdate={update} /> : null}
+        {canEdit || admin?.role === 'instance-admin' ? <AccountActions account={account} onUpdate={update} lockedBy={canEdit ? undefined : 'account-change-block'} /> : null}
       </div>
       <div className="live-status" role="status">
         {status ? <p className="notice notice-success">{status}</p> : null}
       </div>
+      {changeBlock ? (
+        <Notice kind="info">
+          <p id="account-change-block">{changeBlock}</p>
+        </Notice>
+      ) : null}
       {account.status === 'disabled' ? <Notice kind="warning">This account is disabled: it cannot get tokens, and tokens issued before are no longer accepted.</Notice> : null}
 
       <Tabs label="Account sections" tabs={tabs} current={tab} idPrefix="account" />

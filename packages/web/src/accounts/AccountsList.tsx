@@ -5,7 +5,8 @@ import { LoadError, Loading } from '../components/LoadState';
 import { PageTitle } from '../components/PageTitle';
 import { Pager } from '../components/Pager';
 import { Link, navigate, useLocation } from '../router';
-import { useCanEdit } from '../session-context';
+import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
+import { useCanManageAccounts } from '../session-context';
 import { type AccountFilters, type AccountSort, PAGE_SIZES, filtersHref, hasFilters, listPath, readFilters } from './account-query';
 import { AccountFiltersBar } from './AccountFiltersBar';
 import { AccountTable } from './AccountTable';
@@ -16,7 +17,7 @@ export function AccountsList() {
   const location = useLocation();
   const filters = readFilters(location.search);
   const filterKey = filtersHref(filters);
-  const canEdit = useCanEdit();
+  const canEdit = useCanManageAccounts();
   const catalog = useCatalog();
 
   // Cursors of the pages up to the current one, so that "Previous" can go back. They belong to
@@ -44,6 +45,7 @@ export function AccountsList() {
           </Link>
         ) : null}
       </div>
+      <ReadOnlyNotice />
       <AccountFiltersBar filters={filters} instances={catalog.instances} onChange={applyFilters} />
       {list.problem ? <LoadError problem={list.problem} retry={list.reload} /> : null}
       {list.loading && !list.data ? <Loading what="service accounts" /> : null}

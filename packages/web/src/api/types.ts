@@ -17,10 +17,30 @@ export interface Page<T> {
   total?: number;
 }
 
+export type AdminRole = 'admin' | 'instance-admin' | 'auditor';
+
+/** The signed-in admin, as the session endpoints return it. */
 export interface Admin {
   id: string;
   username: string;
-  role: 'admin' | 'auditor';
+  role: AdminRole;
+  /** Ids of the instances an instance-admin manages; absent for the other roles. */
+  instances?: string[];
+}
+
+/** One admin as GET /api/v1/admins lists it. */
+export interface AdminRecord {
+  id: string;
+  username: string;
+  role: AdminRole;
+  /** Instance ids, for an instance-admin; empty for the other roles. */
+  instances: string[];
+  /** Sign-in method, such as `local` for a password that Tessera stores or `oidc` for an identity provider. */
+  authSource: string;
+  hasPassword: boolean;
+  createdAt: string;
+  /** Null when no change time is stored, as for the first admin that the server creates at start-up. */
+  updatedAt: string | null;
 }
 
 export interface Session {

@@ -5,6 +5,7 @@ import { LoadError, Loading } from '../components/LoadState';
 import { PageTitle } from '../components/PageTitle';
 import { Pager } from '../components/Pager';
 import { navigate, useLocation } from '../router';
+import { useRole } from '../session-context';
 import { AuditEventList } from './AuditEventList';
 import { AuditFiltersForm } from './AuditFiltersForm';
 import { type AuditFilters, auditHref, auditQuery, exportHref, readAuditFilters } from './audit-query';
@@ -13,6 +14,7 @@ const PAGE_SIZE = 50;
 
 /** Shows the audit log newest first, with filters, cursor paging and export links for the filtered events. */
 export function AuditLog() {
+  const role = useRole();
   const location = useLocation();
   const filters = readAuditFilters(location.search);
   const filterKey = auditQuery(filters);
@@ -55,7 +57,10 @@ export function AuditLog() {
           </div>
         )}
       </div>
-      <p className="field-hint page-intro">Every admin action and every token request, newest first. Exports contain all events that match the filters.</p>
+      <p className="field-hint page-intro">
+        {role === 'instance-admin' ? 'The admin actions and token requests about your instances and their service accounts, newest first.' : 'Every admin action and every token request, newest first.'} Exports contain all
+        events that match the filters.
+      </p>
       <AuditFiltersForm key={filterKey} filters={filters} onApply={(next: AuditFilters) => navigate(auditHref(next))} onErrorChange={setFilterError} />
       {list.problem ? <LoadError problem={list.problem} retry={list.reload} /> : null}
       {list.loading && !list.data ? <Loading what="audit events" /> : null}

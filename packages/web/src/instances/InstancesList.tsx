@@ -8,6 +8,7 @@ import { LoadError, Loading } from '../components/LoadState';
 import { PageTitle } from '../components/PageTitle';
 import { Time } from '../components/Time';
 import { Link } from '../router';
+import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
 import { useCanEdit } from '../session-context';
 
 /** Lists the product instances that accept Tessera tokens, with links to edit and buttons to delete them. */
@@ -29,6 +30,7 @@ export function InstancesList() {
         ) : null}
       </div>
       <p className="field-hint page-intro">An instance is one installation of a product, such as a Jira, that accepts Tessera tokens. Its audience is the token's aud claim.</p>
+      <ReadOnlyNotice organisationWide />
       <div className="live-status" role="status">
         {status ? <p className="notice notice-success">{status}</p> : null}
       </div>

@@ -10,6 +10,7 @@ import { LoadError, Loading } from '../components/LoadState';
 import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { Link } from '../router';
+import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
 import { useCanEdit } from '../session-context';
 import type { AcceptedProposal, ImportDetail, Proposal } from './types';
 
@@ -51,6 +52,7 @@ export function ImportReview({ id }: { id: string }) {
         <Link to="/migration">Migration</Link>
       </p>
       <PageTitle>Review proposals</PageTitle>
+      <ReadOnlyNotice />
       {accepted ? (
         <section aria-labelledby="accepted-title">
           <h2 id="accepted-title">Service account {accepted.account.name} created</h2>

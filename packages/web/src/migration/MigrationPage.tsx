@@ -7,6 +7,7 @@ import { Notice } from '../components/Notice';
 import { PageTitle } from '../components/PageTitle';
 import { Time } from '../components/Time';
 import { Link, navigate } from '../router';
+import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
 import { useCanEdit } from '../session-context';
 import type { ImportDetail, ImportSummary } from './types';
 
@@ -54,6 +55,7 @@ export function MigrationPage() {
       <p className="field-hint page-intro">
         Turn human accounts that scripts use into service accounts: upload an export (JSON or CSV, see docs/migration.md), review one proposal per account, and accept the ones you want. The manifest lists every service account for recreating it elsewhere.
       </p>
+      <ReadOnlyNotice />
       {canEdit ? (
         <div className="field">
           <label htmlFor="export-file">Upload an export of human accounts</label>

@@ -8,6 +8,7 @@ import { PageTitle } from '../components/PageTitle';
 import { Time } from '../components/Time';
 import { useFormState } from '../components/use-form-state';
 import { Link } from '../router';
+import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
 import { useCanEdit } from '../session-context';
 import { type Catalog, useCatalog } from '../accounts/use-catalog';
 import { POLICY_FIELD_KEYS, type PolicyDraft, allowedScopesKey, checkPolicyDraft, draftOf, policyBody } from './policy-draft';
@@ -128,7 +129,7 @@ export function PolicyPage() {
           Last saved <Time value={policy.updatedAt} format="datetime" />.
         </p>
       ) : null}
-      {!canEdit ? <Notice kind="info">You are signed in as an auditor, so the policy is read-only.</Notice> : null}
+      <ReadOnlyNotice subject="the policy" organisationWide />
       {report ? <SavedNotice saved={report} /> : null}
       {resource.problem ? <LoadError problem={resource.problem} retry={resource.reload} /> : null}
       {catalog.problem ? <LoadError problem={catalog.problem} retry={catalog.reload} /> : null}

@@ -3,6 +3,7 @@ import { SelectField } from '../components/SelectField';
 import { TextField } from '../components/TextField';
 import { ScopePicker } from '../accounts/ScopePicker';
 import type { Catalog } from '../accounts/use-catalog';
+import { useRole } from '../session-context';
 import { type PolicyDraft, allowedScopesKey } from './policy-draft';
 
 export interface SectionProps {
@@ -89,8 +90,10 @@ export function ScopesSection({ draft, edit, errorFor, catalog }: SectionProps &
     else next[slug] = scopes;
     edit({ allowedByInstance: next }, allowedScopesKey(slug));
   };
-  // A list kept for an instance that no longer exists stays visible, so that it can be removed.
-  const unknownSlugs = Object.keys(draft.allowedByInstance).filter((slug) => !catalog.instanceIndex.has(slug));
+  // A list kept for an instance that no longer exists stays visible, so that it can be removed. An
+  // instance-admin's catalogue holds only its own instances, so a missing one may well exist.
+  const seesEveryInstance = useRole() !== 'instance-admin';
+  const unknownSlugs = seesEveryInstance ? Object.keys(draft.allowedByInstance).filter((slug) => !catalog.instanceIndex.has(slug)) : [];
 
   return (
     <section className="form-section" aria-labelledby="policy-scopes">
@@ -104,6 +107,7 @@ export function ScopesSection({ draft, edit, errorFor, catalog }: SectionProps &
         hint="Admin-level scopes, such as Jira's ADMIN, let an account change the product's configuration. Service accounts cannot hold them unless this is on."
       />
       <p className="field-hint">Each instance allows every scope of its profile unless you limit it here. Existing grants with other scopes are listed as non-compliant.</p>
+      {seesEveryInstance ? null : <p className="field-hint">Only the instances assigned to you are shown.</p>}
       {catalog.instances.map((instance) => {
         const profile = catalog.profiles.get(instance.profile);
         const allowed = draft.allowedByInstance[instance.slug];

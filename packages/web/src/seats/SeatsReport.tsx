@@ -4,6 +4,7 @@ import { useResource } from '../api/use-resource';
 import { LoadError, Loading } from '../components/LoadState';
 import { PageTitle } from '../components/PageTitle';
 import { Time } from '../components/Time';
+import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
 import { useCanEdit } from '../session-context';
 import { SeatCountForm } from './SeatCountForm';
 import type { SeatReport } from './types';
@@ -25,6 +26,7 @@ export function SeatsReport() {
         </a>
       </div>
       <p className="field-hint page-intro">Licensed humans as each product reports them, beside the service accounts with access to it. Service accounts never take a licensed seat.</p>
+      <ReadOnlyNotice subject="the seat counts" organisationWide />
       <div className="live-status" role="status">
         {status ? <p className="notice notice-success">{status}</p> : null}
       </div>

@@ -75,6 +75,8 @@ describe('panel OIDC sign-in', () => {
     const { page, server, context } = harness;
     await page.goto(`${server.baseUrl}/service-accounts`);
     await page.getByRole('heading', { level: 1, name: 'Service accounts' }).waitFor();
+    // The page's own requests must be done first; one still running would meet the ended session and open the dialog early.
+    await page.waitForLoadState('networkidle');
 
     // End the browser's session on the server, as an expiry would.
     const cookie = (await context.cookies(server.baseUrl)).find((candidate) => candidate.name === 'tessera_session');

@@ -31,7 +31,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Nothing is logged per request at the default level; failures log where they are handled.
-    // Every log line of a request carries its id as reqId; see request-id.ts for which ids are accepted.
+    // Every log line of a request carries its id as reqId. request-id.ts decides which incoming ids are kept.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestIdFor,
     // proxy-addr walks X-Forwarded-For from the right and stops at the first address that is not a trusted proxy.

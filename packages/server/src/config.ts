@@ -48,7 +48,7 @@ export interface TesseraConfig {
   auditSinkPollMs: number;
   /** Admin sign-in through an OpenID Connect provider; absent when TESSERA_OIDC_* is not set. */
   oidc?: OidcConfig;
-  /** Bearer token that GET /metrics requires from every caller; when absent only loopback callers are served. */
+  /** Bearer token that GET /metrics requires from every caller. When absent, only loopback callers are served. */
   metricsToken?: string;
 }
 

@@ -6,9 +6,9 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
- * Returns the caller's X-Request-Id when it is a plain token of at most 128 characters from
- * [A-Za-z0-9._-], so that a proxy's id follows the request into the logs; otherwise a new UUID.
- * Anything else is replaced rather than cleaned, so no caller text of another shape reaches a log.
+ * Returns the caller's X-Request-Id when it is 1 to 128 characters from [A-Za-z0-9._-], so that
+ * a proxy's id follows the request into the logs, and otherwise a new UUID. Other values are
+ * replaced rather than cleaned, so no caller text of another shape reaches a log.
  */
 export function requestIdFor(request: IncomingMessage): string {
   const incoming = request.headers[REQUEST_ID_HEADER];

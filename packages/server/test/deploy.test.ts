@@ -22,7 +22,8 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
       continue;
     }
     const entry = /^([A-Za-z]+)=(.*)$/.exec(line);
-    assert.ok(entry && current, `not a key=value line inside a section: "${line}"`);
+    assert.ok(entry, `not a key=value line: "${line}"`);
+    assert.ok(current, `"${line}" comes before the first section`);
     current.set(entry[1], [...(current.get(entry[1]) ?? []), entry[2]]);
   }
   return sections;

@@ -11,7 +11,7 @@ function openApiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-/** The documented routes: every GET, POST, PUT, PATCH and DELETE under /api/v1, without Fastify's automatic HEAD routes. */
+/** Returns the routes the document must list: every GET, POST, PUT, PATCH and DELETE under /api/v1, without Fastify's automatic HEAD routes. */
 function documentedRoutes(app: TestServer['tessera']['app']): ApiRoute[] {
   return registeredApiRoutes(app).filter((route) => route.method !== 'HEAD' && !UNDOCUMENTED.has(`${route.method} ${route.url}`));
 }

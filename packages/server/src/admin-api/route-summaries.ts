@@ -72,7 +72,7 @@ export const ROUTE_SUMMARIES: Record<string, string> = {
   'GET /api/v1/migrations/manifest': 'Export the manifest of migrated accounts',
 };
 
-/** The OpenAPI tag of a route: the first path segment after /api/v1, such as `service-accounts`. */
+/** Returns the OpenAPI tag of a route: the first path segment after /api/v1, such as `service-accounts`. */
 export function routeTag(url: string): string {
   return url.split('/')[3] ?? 'api';
 }

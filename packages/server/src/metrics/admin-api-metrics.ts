@@ -29,7 +29,7 @@ export class AdminApiMetrics {
     });
   }
 
-  /** An onResponse hook for the admin API scope. */
+  /** Records a finished admin API request, as an onResponse hook of the admin API scope. */
   readonly onResponse = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // Requests that match no route share one label, so that scanned paths add no series.
     const route = request.routeOptions.url ?? 'unmatched';

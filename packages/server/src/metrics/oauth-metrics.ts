@@ -30,7 +30,7 @@ export class OAuthMetrics {
     const tokenCounts = this.tokenCounts;
     new Counter({
       name: 'tessera_token_requests_total',
-      help: 'Token requests by outcome (issued or refused) and OAuth error code; error is empty for issued tokens.',
+      help: 'Token requests by outcome (issued or refused) and OAuth error code. The error label is empty for issued tokens.',
       labelNames: ['outcome', 'error'],
       registers: [registry],
       collect() {
@@ -71,7 +71,7 @@ export class OAuthMetrics {
     });
   }
 
-  /** Records a finished token request; `error` is the OAuth error code sent, null for a 200. */
+  /** Records a finished token request. `error` is the OAuth error code sent, or null for a 200. */
   recordToken(statusCode: number, error: OAuthErrorCode | null, elapsedMs: number): void {
     if (statusCode === 200) {
       this.tokenCounts.issued += 1;
@@ -83,7 +83,7 @@ export class OAuthMetrics {
     this.tokenLatency.refused.observe(elapsedMs / 1000);
   }
 
-  /** Records a finished introspection request: its outcome when it answered, else the OAuth error code sent. */
+  /** Records a finished introspection request: its outcome when it returned one, else the OAuth error code sent. */
   recordIntrospection(outcome: 'active' | 'inactive' | null, error: OAuthErrorCode | null, elapsedMs: number): void {
     this.introspectionCounts[outcome ?? error ?? 'server_error'] += 1;
     this.introspectionLatency.observe(elapsedMs / 1000);

@@ -16,8 +16,8 @@ function sendMetricsProblem(reply: FastifyReply, code: MetricsErrorCode, detail:
 }
 
 /**
- * A direct loopback caller: the TCP peer is a loopback address and the request carries no
- * forwarding header. A reverse proxy on the same host connects from loopback too, but it adds
+ * Checks that the TCP peer is a loopback address and that the request carries no forwarding
+ * header. A reverse proxy on the same host connects from loopback too, but it adds
  * such a header, so a request it forwards from outside is not taken for a local one.
  */
 function isDirectLoopback(request: FastifyRequest, clientIpHeader: string): boolean {
@@ -28,7 +28,7 @@ function isDirectLoopback(request: FastifyRequest, clientIpHeader: string): bool
 
 /**
  * Serves the Prometheus metrics at GET /metrics. With TESSERA_METRICS_TOKEN set, every caller,
- * loopback included, must send it as a bearer token; without it, only direct loopback callers
+ * loopback included, must send it as a bearer token. Without it, only direct loopback callers
  * are served. Metrics name no client, account or secret, but they show load and internals, so
  * they are never public by default.
  */

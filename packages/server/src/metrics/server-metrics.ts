@@ -13,7 +13,7 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
 /**
  * The metrics of one server. Each server has a registry of its own, so that several servers in
- * one process (as in the tests) never share or collide on a series; only the process metrics
+ * one process (as in the tests) never share or collide on a series. Only the process metrics
  * are shared, because they describe the process.
  */
 export class ServerMetrics {

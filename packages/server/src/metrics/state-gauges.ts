@@ -32,7 +32,7 @@ export class StateGauges {
     new Gauge({ name: 'tessera_audit_queue_events', help: 'Audit events waiting for their group commit, including those in the commit that is running.', registers, collect() {
       this.set(audit.pendingEvents);
     } });
-    new Gauge({ name: 'tessera_audit_write_lag_seconds', help: 'Age of the oldest audit event not yet committed; 0 when none waits.', registers, collect() {
+    new Gauge({ name: 'tessera_audit_write_lag_seconds', help: 'Age of the oldest audit event not yet committed, or 0 when none waits.', registers, collect() {
       const oldest = audit.oldestPendingAt;
       this.set(oldest === null ? 0 : Math.max(0, clock.now() - oldest) / 1000);
     } });
@@ -59,12 +59,12 @@ export class StateGauges {
     }
 
     this.deliveries = new Gauge({ name: 'tessera_notification_deliveries', help: 'Notification deliveries by status: pending (to be sent or retried) and failed (given up).', labelNames: ['status'], registers });
-    this.oldestPendingDelivery = new Gauge({ name: 'tessera_notification_oldest_pending_age_seconds', help: 'Age of the oldest pending notification delivery; 0 when none is pending.', registers });
+    this.oldestPendingDelivery = new Gauge({ name: 'tessera_notification_oldest_pending_age_seconds', help: 'Age of the oldest pending notification delivery, or 0 when none is pending.', registers });
     this.sinkLag = new Gauge({ name: 'tessera_audit_sink_lag_events', help: 'Audit events not yet delivered to each enabled audit sink.', labelNames: ['sink_id', 'sink_name'], registers });
-    this.refreshFailures = new Counter({ name: 'tessera_metrics_refresh_failures_total', help: 'Scrapes whose database-backed gauges could not be read, by source; that scrape shows those gauges empty or at 0.', labelNames: ['source'], registers });
+    this.refreshFailures = new Counter({ name: 'tessera_metrics_refresh_failures_total', help: 'Scrapes whose database-backed gauges could not be read, by source. Such a scrape shows those gauges empty or at 0.', labelNames: ['source'], registers });
   }
 
-  /** Reads the database-backed gauges; call before rendering the registry. */
+  /** Reads the database-backed gauges. ServerMetrics.render() calls it before rendering the registry. */
   async refresh(): Promise<void> {
     await Promise.all([this.attempt('notifications', () => this.refreshDeliveries()), this.attempt('audit_sinks', () => this.refreshSinkLag())]);
   }
@@ -72,10 +72,10 @@ export class StateGauges {
   private async attempt(source: string, work: () => Promise<void>): Promise<void> {
     try {
       await work();
-      if (this.failing.delete(source)) this.logger.info({ source }, 'reading metrics from the database works again');
+      if (this.failing.delete(source)) this.logger.info({ source }, 'reading metrics from the database succeeded again');
     } catch (error) {
       this.refreshFailures.inc({ source });
-      if (!this.failing.has(source)) this.logger.warn({ err: error, source }, 'reading metrics from the database failed; those gauges are left out until it works');
+      if (!this.failing.has(source)) this.logger.warn({ err: error, source }, 'reading metrics from the database failed; its gauges stay empty or at 0 until a scrape reads them');
       this.failing.add(source);
     }
   }

@@ -17,9 +17,9 @@ const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
 declare module 'fastify' {
   interface FastifyReply {
-    /** The OAuth error code sent, for the metrics of the OAuth routes; null on success. */
+    /** The OAuth error code sent, for the metrics of the OAuth routes, or null on success. */
     oauthError: OAuthErrorCode | null;
-    /** Whether introspection found the token active, for the metrics; null until it answers. */
+    /** Whether introspection found the token active, for the metrics, or null until it returns a result. */
     introspectionActive: boolean | null;
   }
 }
@@ -63,7 +63,8 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   const tokenMetrics = { onResponse: async (_request: FastifyRequest, reply: FastifyReply) => ctx.metrics.oauth.recordToken(reply.statusCode, reply.oauthError, reply.elapsedTime) };
   const introspectionMetrics = {
     onResponse: async (_request: FastifyRequest, reply: FastifyReply) => {
-      const outcome = reply.introspectionActive === null ? null : reply.introspectionActive ? 'active' : 'inactive';
+      let outcome: 'active' | 'inactive' | null = null;
+      if (reply.introspectionActive !== null) outcome = reply.introspectionActive ? 'active' : 'inactive';
       ctx.metrics.oauth.recordIntrospection(outcome, reply.oauthError, reply.elapsedTime);
     },
   };

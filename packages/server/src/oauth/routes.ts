@@ -60,12 +60,19 @@ function authorizationHeader(request: FastifyRequest): string | undefined {
 export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.decorateReply('oauthError', null);
   app.decorateReply('introspectionActive', null);
-  const tokenMetrics = { onResponse: async (_request: FastifyRequest, reply: FastifyReply) => ctx.metrics.oauth.recordToken(reply.statusCode, reply.oauthError, reply.elapsedTime) };
+  // Callback-style hooks, because an async hook would allocate a promise per token request.
+  const tokenMetrics = {
+    onResponse(_request: FastifyRequest, reply: FastifyReply, done: () => void) {
+      ctx.metrics.oauth.recordToken(reply.statusCode, reply.oauthError, reply.elapsedTime);
+      done();
+    },
+  };
   const introspectionMetrics = {
-    onResponse: async (_request: FastifyRequest, reply: FastifyReply) => {
+    onResponse(_request: FastifyRequest, reply: FastifyReply, done: () => void) {
       let outcome: 'active' | 'inactive' | null = null;
       if (reply.introspectionActive !== null) outcome = reply.introspectionActive ? 'active' : 'inactive';
       ctx.metrics.oauth.recordIntrospection(outcome, reply.oauthError, reply.elapsedTime);
+      done();
     },
   };
 

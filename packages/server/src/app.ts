@@ -6,6 +6,8 @@ import type { ServerContext } from './context.js';
 import { isDatabaseUnavailable } from './storage/database.js';
 import { guardRoutes } from './guard-api/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { registerMetricsRoute } from './metrics/route.js';
+import { echoRequestId, requestIdFor } from './request-id.js';
 import { registerPanel } from './web/static-files.js';
 
 /**
@@ -29,13 +31,16 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Nothing is logged per request at the default level; failures log where they are handled.
-    logController: new LogController({ disableRequestLogging: true }),
+    // Every log line of a request carries its id as reqId. request-id.ts decides which incoming ids are kept.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: requestIdFor,
     // proxy-addr walks X-Forwarded-For from the right and stops at the first address that is not a trusted proxy.
     trustProxy: ctx.config.trustedProxies.length > 0 ? ctx.config.trustedProxies : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
 
   if (ctx.config.trustedProxies.length > 0 && ctx.config.clientIpHeader !== 'x-forwarded-for') useClientIpHeader(app, ctx.config.clientIpHeader);
+  echoRequestId(app);
   await registerOpenApi(app, ctx.config.issuer);
   await app.register(async (scope) => oauthRoutes(scope, ctx));
   await app.register(async (scope) => guardRoutes(scope, ctx));
@@ -51,6 +56,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable', reason: isDatabaseUnavailable(error) ? 'database unreachable' : 'no signing key' });
     }
   });
+  registerMetricsRoute(app, ctx);
   registerPanel(app);
 
   return app;

@@ -48,6 +48,8 @@ export interface TesseraConfig {
   auditSinkPollMs: number;
   /** Admin sign-in through an OpenID Connect provider; absent when TESSERA_OIDC_* is not set. */
   oidc?: OidcConfig;
+  /** Bearer token that GET /metrics requires from every caller. When absent, only loopback callers are served. */
+  metricsToken?: string;
 }
 
 export const DEFAULTS = {
@@ -164,6 +166,7 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     ...parseSmtp(flags.smtpUrl ?? (env.TESSERA_SMTP_URL || undefined), flags.smtpFrom ?? (env.TESSERA_SMTP_FROM || undefined)),
     auditSinkPollMs: parseInteger('TESSERA_AUDIT_SINK_POLL_MS', flags.auditSinkPollMs ?? env.TESSERA_AUDIT_SINK_POLL_MS, DEFAULTS.auditSinkPollMs, 50, 3_600_000),
     oidc: flags.oidc ?? parseOidc(env),
+    metricsToken: parseMetricsToken(flags.metricsToken ?? (env.TESSERA_METRICS_TOKEN || undefined)),
   };
 }
 
@@ -191,6 +194,13 @@ function parseHeaderName(raw: string): string {
     throw new ConfigError(`TESSERA_CLIENT_IP_HEADER must be an HTTP header name such as X-Forwarded-For or X-Real-IP; got "${raw.slice(0, 80)}".`);
   }
   return raw.toLowerCase();
+}
+
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  if (raw !== undefined && (raw.length < 16 || !/^[\x21-\x7e]+$/.test(raw))) {
+    throw new ConfigError(`TESSERA_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces; got ${raw.length} characters. Generate one with: openssl rand -hex 32`);
+  }
+  return raw;
 }
 
 function parseSigningSecret(raw: string | undefined): string | undefined {

@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import type { TesseraConfig } from './config.js';
 import type { KeyMaterial } from './crypto/master-key.js';
 import type { NotificationService } from './notify/service.js';
+import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { KeyRing } from './oauth/signing-keys.js';
 import type { Database } from './storage/tables.js';
 import type { FailureThrottle } from './throttle.js';
@@ -28,6 +29,8 @@ export interface ServerContext {
   policies: PolicyStore;
   /** Token requests per account, for accounts with a rate limit. */
   rateLimiter: RateLimiter;
+  /** This node's Prometheus metrics, served at GET /metrics. */
+  metrics: ServerMetrics;
   /** Expiry and dormancy notifications and their scheduler. */
   notifications: NotificationService;
   throttles: {

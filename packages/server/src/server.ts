@@ -13,6 +13,7 @@ import { type Clock, DAY_MS, systemClock } from './clock.js';
 import type { TesseraConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { KeyMaterial, loadMasterKey } from './crypto/master-key.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { newId } from './crypto/secrets.js';
 import { NotificationService } from './notify/service.js';
 import { KeyRing } from './oauth/signing-keys.js';
@@ -121,6 +122,11 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     const auditSinks = new AuditSinkDispatcher(database.db, clock, logger, keyMaterial, config.auditSinkPollMs);
     audit.onCommit = () => auditSinks.wake();
 
+    const lastUsed = new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs);
+    const policies = new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds);
+    const metrics = new ServerMetrics({ db: database.db, clock, audit, lastUsed, policies, keyRing }, logger, database.pool);
+    audit.observer = metrics.auditObserver;
+
     const base: Omit<ServerContext, 'notifications'> = {
       config,
       db: database.db,
@@ -130,8 +136,9 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       keyRing,
       audit,
       auditSinks,
-      lastUsed: new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs),
-      policies: new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds),
+      lastUsed,
+      policies,
+      metrics,
       rateLimiter: new RateLimiter(clock),
       throttles: {
         clientAndAddress: new FailureThrottle(clock, 10, 60_000),

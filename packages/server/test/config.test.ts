@@ -43,6 +43,15 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { TESSERA_AUDIT_SINK_POLL_MS: '10' }), /TESSERA_AUDIT_SINK_POLL_MS must be a whole number from 50 to 3600000; got "10"/);
   });
 
+  it('reads and checks the metrics token', () => {
+    assert.equal(loadConfig({}, {}).metricsToken, undefined);
+    assert.equal(loadConfig({}, { TESSERA_METRICS_TOKEN: '' }).metricsToken, undefined);
+    assert.equal(loadConfig({}, { TESSERA_METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken, 'scrape-token-0123456789');
+
+    assert.throws(() => loadConfig({}, { TESSERA_METRICS_TOKEN: 'short-secret' }), /TESSERA_METRICS_TOKEN must be at least 16 printable ASCII characters without spaces; got 12 characters/);
+    assert.throws(() => loadConfig({}, { TESSERA_METRICS_TOKEN: 'has a space in the middle' }), (error: Error) => !error.message.includes('has a space'));
+  });
+
   it('lets flags win over environment', () => {
     const config = loadConfig({ port: 9001 }, { TESSERA_PORT: '9000', TESSERA_HOST: '0.0.0.0', TESSERA_ISSUER: 'https://tessera.example.com/' });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ADMIN_ERRORS, OAUTH_ERRORS, OIDC_SIGN_IN_ERRORS } from '@tessera/shared';
+import { ADMIN_ERRORS, METRICS_ERRORS, OAUTH_ERRORS, OIDC_SIGN_IN_ERRORS } from '@tessera/shared';
 
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
@@ -33,6 +33,13 @@ describe('error catalogue and docs', () => {
 
     assert.deepEqual([...documented.keys()].sort(), Object.keys(ADMIN_ERRORS).sort());
     for (const [code, entry] of Object.entries(ADMIN_ERRORS)) assert.equal(documented.get(code), entry.status, `status of ${code}`);
+  });
+
+  it('documents every metrics error code', () => {
+    const documented = documentedCodes('Metrics endpoint');
+
+    assert.deepEqual([...documented.keys()].sort(), Object.keys(METRICS_ERRORS).sort());
+    for (const [code, entry] of Object.entries(METRICS_ERRORS)) assert.equal(documented.get(code), entry.status, `status of ${code}`);
   });
 
   it('documents every OIDC sign-in error code', () => {

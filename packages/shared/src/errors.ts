@@ -78,3 +78,11 @@ export const OIDC_SIGN_IN_ERRORS = {
 } as const;
 
 export type OidcSignInErrorCode = keyof typeof OIDC_SIGN_IN_ERRORS;
+
+/** Errors of `GET /metrics`, sent as RFC 9457 problem details like the admin API's. */
+export const METRICS_ERRORS = {
+  metrics_token_invalid: { status: 401, title: 'The metrics token is missing or wrong: send it as Authorization: Bearer <token>.' },
+  metrics_forbidden: { status: 403, title: 'Metrics are served only to loopback callers unless a metrics token is configured.' },
+} as const;
+
+export type MetricsErrorCode = keyof typeof METRICS_ERRORS;

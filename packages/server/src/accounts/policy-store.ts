@@ -14,6 +14,8 @@ export const POLICY_CACHE_MS = 5_000;
  */
 export class PolicyStore {
   private cached: { policy: Policy; readAt: number } | undefined;
+  /** Lookups answered from the cache and from the database, read by the metrics. */
+  readonly cacheStats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -31,8 +33,12 @@ export class PolicyStore {
    */
   async current(db: Kysely<Database> = this.db): Promise<Policy> {
     const now = this.clock.now();
-    if (this.cached && now - this.cached.readAt < POLICY_CACHE_MS) return this.cached.policy;
+    if (this.cached && now - this.cached.readAt < POLICY_CACHE_MS) {
+      this.cacheStats.hits += 1;
+      return this.cached.policy;
+    }
 
+    this.cacheStats.misses += 1;
     const row = await findPolicyRow(db);
     const policy = row ? withDefaults(JSON.parse(row.document), this.defaults()) : this.defaults();
     this.cached = { policy, readAt: now };

@@ -1,11 +1,41 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { ROUTE_SUMMARIES, routeTag } from './route-summaries.js';
+
+/** One method and path of a route under /api/v1, as Fastify registered it (`:id` style). */
+export interface ApiRoute {
+  method: string;
+  url: string;
+}
+
+const apiRoutes = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Lists every route registered under /api/v1 on the app, so a test can hold the document to it. */
+export function registeredApiRoutes(app: FastifyInstance): ApiRoute[] {
+  return apiRoutes.get(app) ?? [];
+}
 
 /**
- * Collects the OpenAPI document from the route schemas. Registered on the root instance
+ * Collects the OpenAPI document from the route schemas.
+ * NOTE: no admin route declares a response schema yet, so the document gives every response as
+ * "Default Response" without a body shape. Adding one also changes serialization, because
+ * Fastify then drops fields the schema does not list, so each needs a test of its own output. Registered on the root instance
  * before any route, because it records routes as they are added.
  */
 export async function registerOpenApi(app: FastifyInstance, issuer: string): Promise<void> {
+  const routes: ApiRoute[] = [];
+  apiRoutes.set(app, routes);
+  // Added before the swagger plugin, so that the summary and tag are set when it reads the route.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/')) return;
+    const methods = [route.method].flat();
+    for (const method of methods) routes.push({ method, url: route.url });
+
+    const schema = (route.schema ??= {}) as { summary?: string; tags?: string[] };
+    schema.summary ??= ROUTE_SUMMARIES[`${methods[0]} ${route.url}`];
+    schema.tags ??= [routeTag(route.url)];
+  });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -37,6 +37,8 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
     }
   });
 
+  app.addHook('onResponse', ctx.metrics.adminApi.onResponse);
+
   // A POST that only triggers an action (rotate, revoke, create a credential) may have no body.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {};

@@ -62,6 +62,14 @@ export async function appendAuditEvents(trx: Kysely<Database>, events: { event: 
   }
 }
 
+/** Receives what the writer committed, for metrics. */
+export interface AuditWriterObserver {
+  /** One group commit of `events` events that took `seconds`, including the wait for the chain lock. */
+  groupCommitted(events: number, seconds: number): void;
+  /** Events appended inside a transaction from `transaction()`, counted once it committed. */
+  transactionCommitted(events: number): void;
+}
+
 /**
  * Group commit for audit events: callers await `write()`, which resolves once the event is
  * committed to the database. Events that arrive while a commit is running go into the next
@@ -71,6 +79,11 @@ export class AuditWriter {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
+  /** The batch that the running commit writes. */
+  private committing: Pending[] = [];
+  /** Events appended through writeInTransaction, per open transaction. */
+  private readonly appendedIn = new WeakMap<object, number>();
+  observer: AuditWriterObserver | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -87,10 +100,14 @@ export class AuditWriter {
    * deadlocking each other.
    */
   async transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    let transaction: object | undefined;
     const result = await this.db.transaction().execute(async (trx) => {
+      transaction = trx;
       await this.lockChain(trx);
       return work(trx);
     });
+    const appended = transaction ? this.appendedIn.get(transaction) : undefined;
+    if (appended) this.observer?.transactionCommitted(appended);
     this.onCommit?.();
     return result;
   }
@@ -114,6 +131,7 @@ export class AuditWriter {
   /** Appends events inside a transaction from `transaction()`, for changes that must commit with their audit. */
   writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
     const occurredAt = this.clock.now();
+    this.appendedIn.set(trx, (this.appendedIn.get(trx) ?? 0) + events.length);
     return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey);
   }
 
@@ -124,18 +142,32 @@ export class AuditWriter {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      this.committing = batch;
+      const startedAt = performance.now();
       try {
         await this.transaction(async (trx) => {
           for (const pending of batch) await pending.alongside?.(trx);
           await appendAuditEvents(trx, batch, this.chainKey);
         });
+        this.observer?.groupCommitted(batch.length, (performance.now() - startedAt) / 1000);
         for (const pending of batch) pending.resolve();
       } catch (error) {
         this.logger.error({ err: error, events: batch.length }, 'audit write failed; the requests waiting on it fail');
         for (const pending of batch) pending.reject(error);
       }
+      this.committing = [];
     }
     this.flushing = null;
+  }
+
+  /** Events whose write() has not resolved yet: queued ones and those in the running commit. */
+  get pendingEvents(): number {
+    return this.queue.length + this.committing.length;
+  }
+
+  /** Occurrence time (clock milliseconds) of the oldest event not yet committed, or null when none waits. */
+  get oldestPendingAt(): number | null {
+    return (this.committing[0] ?? this.queue[0])?.occurredAt ?? null;
   }
 
   /** Waits for queued events to commit, then rejects new ones. */

@@ -1,3 +1,4 @@
+import type { OAuthErrorCode } from '@tessera/shared';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { isDatabaseUnavailable } from '../storage/database.js';
@@ -14,7 +15,17 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The OAuth error code sent, for the metrics of the OAuth routes, or null on success. */
+    oauthError: OAuthErrorCode | null;
+    /** Whether introspection found the token active, for the metrics, or null until it returns a result. */
+    introspectionActive: boolean | null;
+  }
+}
+
 export function sendOAuthError(reply: FastifyReply, error: OAuthError, status = error.status): FastifyReply {
+  reply.oauthError = error.code;
   reply.code(status).header('cache-control', 'no-store').header('pragma', 'no-cache');
   if (error.code === 'invalid_client' && error.usedBasic) reply.header('www-authenticate', 'Basic realm="tessera", charset="UTF-8"');
   if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
@@ -47,6 +58,24 @@ function authorizationHeader(request: FastifyRequest): string | undefined {
  * error, and no JSON parser runs on these routes.
  */
 export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.decorateReply('oauthError', null);
+  app.decorateReply('introspectionActive', null);
+  // Callback-style hooks, because an async hook would allocate a promise per token request.
+  const tokenMetrics = {
+    onResponse(_request: FastifyRequest, reply: FastifyReply, done: () => void) {
+      ctx.metrics.oauth.recordToken(reply.statusCode, reply.oauthError, reply.elapsedTime);
+      done();
+    },
+  };
+  const introspectionMetrics = {
+    onResponse(_request: FastifyRequest, reply: FastifyReply, done: () => void) {
+      let outcome: 'active' | 'inactive' | null = null;
+      if (reply.introspectionActive !== null) outcome = reply.introspectionActive ? 'active' : 'inactive';
+      ctx.metrics.oauth.recordIntrospection(outcome, reply.oauthError, reply.elapsedTime);
+      done();
+    },
+  };
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: OAUTH_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
@@ -92,16 +121,18 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       endpointUrl: `${ctx.config.issuer}${request.routeOptions.url}`,
       sourceIp: request.ip,
       userAgent,
+      log: request.log,
     });
 
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn, scope: issued.scope };
   };
-  app.post('/oauth/token', token);
-  app.post('/rest/oauth2/latest/token', token);
+  app.post('/oauth/token', tokenMetrics, token);
+  app.post('/rest/oauth2/latest/token', tokenMetrics, token);
 
-  app.post('/oauth/introspect', async (request, reply) => {
+  app.post('/oauth/introspect', introspectionMetrics, async (request, reply) => {
     const result = await introspect(ctx, formParams(request), authorizationHeader(request), request.ip);
+    reply.introspectionActive = result.active === true;
     reply.header('cache-control', 'no-store');
     return result;
   });

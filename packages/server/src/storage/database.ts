@@ -12,6 +12,8 @@ export interface OpenDatabase {
   dialect: DialectName;
   /** Folder for files that belong beside the database, such as the master key file. */
   dataDirectory: string;
+  /** The PostgreSQL connection pool, for its size gauges; absent on SQLite. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
     db,
     dialect: 'postgres',
     dataDirectory: resolve(options.dataDirectory ?? './data'),
+    pool,
     close: () => db.destroy(),
   };
 }

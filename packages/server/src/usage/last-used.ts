@@ -30,6 +30,11 @@ export class LastUsedTracker {
     if (!previousForAccount || previousForAccount.at <= use.at) this.pendingByAccount.set(use.accountId, use);
   }
 
+  /** Credentials whose latest use is not yet written to the database. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   /** Returns the use of a credential not yet written to the database. */
   pendingForCredential(credentialId: string): LastUse | undefined {
     return this.pending.get(credentialId);

@@ -148,7 +148,7 @@ export class AdminClient {
  * Starts a real Tessera on 127.0.0.1 with a fresh SQLite file, a manual clock and a signed-in
  * admin. Pass `directory` to start again on the data of a stopped server.
  */
-export async function startTestServer(options: { config?: Partial<TesseraConfig>; clock?: ManualClock; directory?: string } = {}): Promise<TestServer> {
+export async function startTestServer(options: { config?: Partial<TesseraConfig>; clock?: ManualClock; directory?: string; logger?: pino.Logger } = {}): Promise<TestServer> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const urlFile = join(directory, 'database-url');
   let databaseUrl = join(directory, 'tessera.db');
@@ -162,7 +162,7 @@ export async function startTestServer(options: { config?: Partial<TesseraConfig>
     { databaseUrl, dataDirectory: directory, host: '127.0.0.1', port: 0, adminPassword: ADMIN_PASSWORD, issuer: 'http://127.0.0.1', ...options.config },
     {},
   );
-  const logger = pino({ level: process.env.TESSERA_TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TESSERA_TEST_LOG_LEVEL ?? 'silent' });
   let tessera: Tessera;
   try {
     tessera = await createTessera({ config, clock, logger });

@@ -1,4 +1,5 @@
 import type { Profile } from '@tessera/shared';
+import type { Logger } from 'pino';
 import type { Grant } from '../../accounts/access.js';
 import type { Policy } from '../../accounts/policy.js';
 import type { RateLimitWindow } from '../../accounts/rate-limiter.js';
@@ -15,6 +16,8 @@ export interface TokenRequest {
   endpointUrl: string;
   sourceIp: string;
   userAgent: string | null;
+  /** The request's logger, whose lines carry the request id; the server logger when absent. */
+  log?: Pick<Logger, 'error'>;
   /** The client id the request presented, known once credentials are read. */
   presentedClientId?: string;
   client?: AuthenticatedClient;

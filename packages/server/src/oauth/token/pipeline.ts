@@ -83,6 +83,6 @@ async function auditRefused(ctx: ServerContext, request: TokenRequest, error: OA
     });
   } catch (auditError) {
     // The client gets its OAuth error either way; a lost refusal event is logged instead.
-    ctx.logger.error({ err: auditError, reason: error.reason }, 'writing the audit event of a rejected token request failed');
+    (request.log ?? ctx.logger).error({ err: auditError, reason: error.reason }, 'writing the audit event of a rejected token request failed');
   }
 }

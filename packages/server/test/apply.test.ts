@@ -188,6 +188,10 @@ describe('tessera apply', () => {
     assert.equal(unknownField.status, 2);
     assert.match(unknownField.stderr, /accounts\[0\]\.colour: Unexpected property/);
 
+    const badStatus = await run(['-f', writeFile('status.yaml', 'version: 1\naccounts:\n  - name: x\n    status: paused\n')]);
+    assert.equal(badStatus.status, 2);
+    assert.match(badStatus.stderr, /accounts\[0\]\.status: Expected one of active, disabled; got "paused"/);
+
     const duplicate = await run(['-f', writeFile('twice.json', { version: 1, accounts: [{ name: 'x' }, { name: 'x' }] })]);
     assert.equal(duplicate.status, 2);
     assert.match(duplicate.stderr, /accounts\[1\]\.name: account "x" is already described at accounts\[0\]/);
@@ -203,6 +207,18 @@ describe('tessera apply', () => {
     assert.equal(result.status, 2, result.stdout);
     assert.match(result.stderr, /accounts\[0\]\.access\[0\]\.scopes\[1\]: .*"DELETE" is not a scope of the jira profile/);
     assert.equal(await changeEvents(), eventsBefore);
+  });
+
+  it('documented example plans', async () => {
+    const docs = readFileSync(new URL('../../../docs/infrastructure-as-code.md', import.meta.url), 'utf8');
+    const example = /### The file\n\n```yaml\n([\s\S]*?)```/.exec(docs);
+    assert.ok(example, 'docs/infrastructure-as-code.md has no YAML example');
+
+    const result = await run(['-f', writeFile('example.yaml', example[1]), '--dry-run']);
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^~ update instance jira-prod: accessTokenLifetimeSeconds$/m);
+    assert.match(result.stdout, /^\+ create account etl-export$/m);
   });
 
   it('missing password exits 2', async () => {

@@ -141,6 +141,14 @@ describe('account desired state (PUT)', () => {
     assertProblem(await server.admin.put('/service-accounts/missing', { name: accountName }), 404, 'not_found');
   });
 
+  it('is in the OpenAPI document', async () => {
+    const document = await (await fetch(`${server.baseUrl}/api/v1/openapi.json`)).json();
+    const put = document.paths['/api/v1/service-accounts/{id}'].put;
+
+    assert.deepEqual(put.requestBody.content['application/json'].schema.required, ['name']);
+    assert.ok(put.parameters.some((parameter: { name: string; in: string }) => parameter.name === 'dryRun' && parameter.in === 'query'));
+  });
+
   it('auditor cannot put', async () => {
     const account = await createAccount(server, { name: name() });
     await server.admin.post('/admins', { username: 'desired-auditor', password: 'auditor-password-123', role: 'auditor' });

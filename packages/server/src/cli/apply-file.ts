@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type, TypeRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { PolicyBody } from '../admin-api/policy-input.js';
@@ -11,6 +11,12 @@ import { parseStrictJson } from '../admin-api/strict-json.js';
  * admin API's own schemas, so a file that passes here fails on the server only for reasons that
  * need the server's data, such as an unknown scope of an instance's profile.
  */
+
+// The admin API's StringEnum is an Unsafe schema that only the HTTP validator knows how to
+// check; Value needs the rule spelled out.
+if (!TypeRegistry.Has('Unsafe')) {
+  TypeRegistry.Set('Unsafe', (schema: { enum?: unknown[] }, value: unknown) => !schema.enum || schema.enum.includes(value));
+}
 
 const InstanceEntry = Type.Object(
   {
@@ -111,7 +117,9 @@ export function loadApplyFile(file: string): ApplyFile {
   const first = Value.Errors(ApplyFileSchema, value).First();
   if (first) {
     const hint = first.path === '/version' ? ' (write version: 1)' : '';
-    throw new FileError(pathOf(first.path), `${first.message}${hint}; got ${JSON.stringify(first.value)?.slice(0, 100) ?? 'nothing'}.`);
+    const allowed = (first.schema as { enum?: string[] }).enum;
+    const message = allowed ? `Expected one of ${allowed.join(', ')}` : first.message;
+    throw new FileError(pathOf(first.path), `${message}${hint}; got ${JSON.stringify(first.value)?.slice(0, 100) ?? 'nothing'}.`);
   }
 
   const parsed = value as ApplyFile;

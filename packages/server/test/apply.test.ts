@@ -29,7 +29,7 @@ describe('tessera apply', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  /** Runs the CLI as a child process; asynchronously, because the server answers from this process. */
+  /** Runs the CLI as a child process; asynchronously, because the server runs in this process. */
   function run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
     return new Promise((resolve) => {
       execFile(
@@ -83,7 +83,7 @@ describe('tessera apply', () => {
     assert.match(result.stdout, /^~ update policy: credentials\.maxLifetimeDays$/m);
     assert.match(result.stdout, /^\+ create account etl-export$/m);
     assert.match(result.stdout, /Plan: 3 to create, 1 to update, 0 to delete, 0 unchanged\./);
-    assert.doesNotMatch(result.stdout, /tessera_|client_secret=/);
+    assert.doesNotMatch(result.stdout, /tss_|client_secret=/);
 
     assert.equal(statSync(secretsOut).mode & 0o777, 0o600);
     const secrets = JSON.parse(readFileSync(secretsOut, 'utf8')).accounts as Array<{ name: string; clientId: string; clientSecret: string }>;
@@ -139,6 +139,7 @@ describe('tessera apply', () => {
     changed.instances[0].name = 'Jira';
     changed.accounts[0].description = 'Hourly export';
     changed.accounts[0].access = [{ instance: 'jira-prod', scopes: ['READ'], resources: { project: ['DATA'] } }];
+    changed.accounts.push({ name: 'audit-bot', access: [{ instance: 'jira-prod', scopes: ['READ'], resources: { project: ['AUDIT'] } }] } as never);
     const file = writeFile('changed.yaml', yamlOf(changed));
 
     const result = await run(['-f', file]);
@@ -147,6 +148,11 @@ describe('tessera apply', () => {
     assert.match(result.stdout, /^~ update instance jira-prod: name$/m);
     assert.match(result.stdout, /^~ update account etl-export: description, access$/m);
     assert.match(result.stdout, /^= unchanged account reporting$/m);
+    assert.match(result.stdout, /^\+ create account audit-bot$/m);
+    // Without --secrets-out the new secret is printed once.
+    const printed = /^  audit-bot: client_id=(\S+) client_secret=(\S+)$/m.exec(result.stdout);
+    assert.ok(printed, result.stdout);
+    assert.equal((await requestToken(server, { clientId: printed[1], clientSecret: printed[2] })).status, 200);
     const account = await server.admin.get('/service-accounts?search=etl-export');
     assert.equal(account.body.items[0].description, 'Hourly export');
     assert.deepEqual(account.body.items[0].access[0].scopes, ['READ']);
@@ -155,7 +161,8 @@ describe('tessera apply', () => {
 
     const again = await run(['-f', file]);
     assert.equal(again.status, 0, again.stderr);
-    assert.match(again.stdout, /Plan: 0 to create, 0 to update, 0 to delete, 4 unchanged\./);
+    assert.match(again.stdout, /Plan: 0 to create, 0 to update, 0 to delete, 5 unchanged\./);
+    assert.doesNotMatch(again.stdout, /client_secret=/);
   });
 
   it('prune deletes unlisted accounts', async () => {

@@ -27,8 +27,8 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /**
  * After this long without a stored response, the request holding a key is taken to have died
  * with its node, and a retry may take the key over. The takeover is safe even if that request
- * is only slow, because its response is stored in the same transaction as its change, only
- * while it still holds the key; otherwise the whole change rolls back.
+ * is only slow. Its response is stored in the same transaction as its change, and only while
+ * the key is still its own, so otherwise the whole change rolls back.
  */
 const IN_FLIGHT_TAKEOVER_MS = 60_000;
 
@@ -140,7 +140,7 @@ export async function replayOrClaim(ctx: ServerContext, request: FastifyRequest,
     if (existing.response_status === null) {
       const stale = now - Number(existing.locked_at ?? existing.created_at) >= IN_FLIGHT_TAKEOVER_MS;
       if (stale && existing.lock_id && (await takeOverIdempotencyKey(ctx.db, owner, key, existing.lock_id, lockId, now))) {
-        request.log.warn({ owner }, 'took over an idempotency key whose first request stopped answering');
+        request.log.warn({ owner }, 'took over an idempotency key whose first request stopped responding');
         request.idempotency = { owner, key, lockId, stored: false };
         return false;
       }
@@ -158,7 +158,7 @@ export async function replayOrClaim(ctx: ServerContext, request: FastifyRequest,
  * The stored response is encrypted (AES-256-GCM under a key derived from the master key)
  * rather than stored without its secret. A client whose connection broke after the server
  * created an account or credential retries with the same key precisely to learn that secret;
- * replaying without it would leave a credential nobody can use. The owner and key are
+ * replaying without it would leave a credential that no client can use. The owner and key are
  * encrypted along with the body and checked on the way out, so that a row copied to another
  * key does not decrypt into a replay there. The row is deleted after 24 hours.
  */

@@ -12,8 +12,8 @@ import { parseStrictJson } from '../admin-api/strict-json.js';
  * need the server's data, such as an unknown scope of an instance's profile.
  */
 
-// The admin API's StringEnum is an Unsafe schema that only the HTTP validator knows how to
-// check; Value needs the rule spelled out.
+// The admin API's StringEnum is an Unsafe schema that only the HTTP validator can check, so
+// Value needs the rule spelled out.
 if (!TypeRegistry.Has('Unsafe')) {
   TypeRegistry.Set('Unsafe', (schema: { enum?: unknown[] }, value: unknown) => !schema.enum || schema.enum.includes(value));
 }

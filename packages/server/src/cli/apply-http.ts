@@ -9,7 +9,7 @@ export interface ApiResult {
   replayed: boolean;
 }
 
-/** A request that reached the server and got an error answer; `problem` is its RFC 9457 body. */
+/** A request that reached the server and got an error response; `problem` is its RFC 9457 body. */
 export class ApiError extends Error {
   override name = 'ApiError';
 

@@ -8,11 +8,11 @@ export interface PlanItem {
   /** Slug of an instance, name of an account, or `organisation` for the policy. */
   name: string;
   action: PlanAction;
-  /** Where the object sits in the file, for error messages; empty for an object only on the server. */
+  /** Place of the object in the file, for error messages; empty for an object only on the server. */
   path: string;
   /** Fields that change, for an update. */
   changes: string[];
-  /** Why an update could not be checked in advance. */
+  /** Reason an update could not be checked in advance. */
   note?: string;
   /** Id on the server, for updates and deletions. */
   id?: string;
@@ -34,7 +34,7 @@ export function locate(error: unknown, path: string): never {
   throw error;
 }
 
-/** The audience as the server stores it: the URL without trailing slashes. */
+/** Normalises an audience as the server stores it: the URL without trailing slashes. */
 function normaliseAudience(raw: string): string {
   try {
     return new URL(raw).href.replace(/\/+$/, '');
@@ -81,9 +81,9 @@ function referencedInstances(spec: AccountSpec): string[] {
 }
 
 /**
- * Computes what `apply` would do. Existing accounts and the policy are compared by the server
- * itself through a dry run of their PUT, so that defaults and normalisation match exactly;
- * instances are compared here field by field.
+ * Computes what `apply` would do. The server itself compares existing accounts and the policy
+ * through a dry run of their PUT, so that defaults and normalisation match exactly. Instances
+ * are compared here field by field.
  */
 export async function computePlan(client: AdminApiClient, file: ApplyFile, prune: boolean): Promise<PlanItem[]> {
   const plan: PlanItem[] = [];

@@ -216,6 +216,20 @@ describe('tessera apply', () => {
     assert.equal(await changeEvents(), eventsBefore);
   });
 
+  it('unknown instance exits 2 first', async () => {
+    const eventsBefore = await changeEvents();
+    const file = structuredClone(baseFile) as any;
+    file.instances.push({ slug: 'wiki', name: 'Wiki', profile: 'confluence', audience: 'https://wiki.example.com' });
+    file.accounts.push({ name: 'new-bot', access: [{ instance: 'jira-prod', scopes: ['READ'] }, { instance: 'jira-test', scopes: ['READ'] }] });
+
+    const result = await run(['-f', writeFile('unknown-instance.json', file)]);
+
+    assert.equal(result.status, 2, result.stdout);
+    assert.match(result.stderr, /accounts\[2\]\.access\[1\]\.instance: instance "jira-test" is neither on the server nor in the file/);
+    assert.equal((await server.admin.get('/instances/wiki')).status, 404);
+    assert.equal(await changeEvents(), eventsBefore);
+  });
+
   it('documented example plans', async () => {
     const docs = readFileSync(new URL('../../../docs/infrastructure-as-code.md', import.meta.url), 'utf8');
     const example = /### The file\n\n```yaml\n([\s\S]*?)```/.exec(docs);

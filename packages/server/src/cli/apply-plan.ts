@@ -81,6 +81,20 @@ function referencedInstances(spec: AccountSpec): string[] {
 }
 
 /**
+ * Rejects a grant on an instance that neither the server nor the file has, before anything is
+ * applied. The server checks scopes and resources later, because they need the profile.
+ */
+function requireKnownInstances(file: ApplyFile, known: Set<string>): void {
+  (file.accounts ?? []).forEach((spec, index) => {
+    (spec.access ?? []).forEach((grant, grantIndex) => {
+      if (known.has(grant.instance)) return;
+      const detail = `instance "${grant.instance}" is neither on the server nor in the file's instances; add it to instances or fix the slug.`;
+      locate(new ApiError(400, { code: 'unknown_instance', detail, field: `access[${grantIndex}].instance` }, 'plan'), `accounts[${index}]`);
+    });
+  });
+}
+
+/**
  * Computes what `apply` would do. The server itself compares existing accounts and the policy
  * through a dry run of their PUT, so that defaults and normalisation match exactly. Instances
  * are compared here field by field.
@@ -92,6 +106,7 @@ export async function computePlan(client: AdminApiClient, file: ApplyFile, prune
   const bySlug = new Map(instances.map((item) => [item.slug, item]));
   (file.instances ?? []).forEach((spec, index) => plan.push(planInstance(spec, index, bySlug.get(spec.slug))));
   const newInstances = new Set(plan.filter((item) => item.action === 'create').map((item) => item.name));
+  requireKnownInstances(file, new Set([...instances.flatMap((item) => [item.slug, item.id]), ...newInstances]));
 
   if (file.policy) {
     const pending = Object.keys(file.policy.scopes?.allowedByInstance ?? {}).filter((slug) => newInstances.has(slug));

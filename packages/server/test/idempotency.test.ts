@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pruneIdempotencyKeys } from '../src/storage/idempotency-keys.js';
+import { pruneIdempotencyKeys, storeIdempotentResponse } from '../src/storage/idempotency-keys.js';
 import { assertProblem } from './support/problem.js';
 import { type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
@@ -169,6 +169,31 @@ describe('idempotency keys', () => {
     assert.equal(rotatedAgain.body.id, rotated.body.id);
     const list = await server.admin.get(`/service-accounts/${account.id}/credentials`);
     assert.equal(list.body.items.length, 3);
+  });
+
+  it('stale in-flight key is taken over', async () => {
+    const account = await createAccount(server, { name: name() });
+    const idempotencyKey = key();
+    const path = `/service-accounts/${account.id}/credentials`;
+    assert.equal((await postWithKey(path, {}, idempotencyKey)).status, 201);
+
+    // Make the stored key look like the request of a node that died before it finished.
+    const db = server.tessera.context.db;
+    await db.updateTable('idempotency_keys').set({ response_status: null, response_body: null, lock_id: 'dead-request', locked_at: server.clock.now() }).where('idempotency_key', '=', idempotencyKey).execute();
+
+    assertProblem(await postWithKey(path, {}, idempotencyKey), 409, 'idempotency_key_in_use');
+
+    server.clock.advance(61_000);
+    const retried = await postWithKey(path, {}, idempotencyKey);
+    assert.equal(retried.status, 201, retried.text);
+    assert.equal(retried.headers.get('idempotency-replayed'), null);
+
+    // The dead request can no longer store its response, so its change would roll back.
+    const owner = (await db.selectFrom('idempotency_keys').select('owner').where('idempotency_key', '=', idempotencyKey).executeTakeFirstOrThrow()).owner;
+    assert.equal(await storeIdempotentResponse(db, owner, idempotencyKey, 'dead-request', 201, 'x'), false);
+    const replay = await postWithKey(path, {}, idempotencyKey);
+    assert.equal(replay.headers.get('idempotency-replayed'), 'true');
+    assert.equal(replay.body.id, retried.body.id);
   });
 
   it('keys expire after 24 hours', async () => {

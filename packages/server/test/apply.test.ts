@@ -214,6 +214,13 @@ describe('tessera apply', () => {
     assert.equal(result.status, 2, result.stdout);
     assert.match(result.stderr, /accounts\[0\]\.access\[0\]\.scopes\[1\]: .*"DELETE" is not a scope of the jira profile/);
     assert.equal(await changeEvents(), eventsBefore);
+
+    const otherProfile = structuredClone(baseFile) as any;
+    otherProfile.instances[0].profile = 'confluence';
+    const profile = await run(['-f', writeFile('profile.json', otherProfile)]);
+    assert.equal(profile.status, 2, profile.stdout);
+    assert.match(profile.stderr, /instances\[0\]\.profile: the profile of instance "jira-prod" is jira and cannot change/);
+    assert.equal(await changeEvents(), eventsBefore);
   });
 
   it('unknown instance exits 2 first', async () => {

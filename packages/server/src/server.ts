@@ -25,6 +25,7 @@ import { pruneRevokedTokens } from './storage/revoked-tokens.js';
 import { pruneRevocations } from './storage/revocations.js';
 import { pruneOpaqueTokens } from './storage/opaque-tokens.js';
 import { pruneDpopProofs } from './storage/dpop-proofs.js';
+import { pruneIdempotencyKeys } from './storage/idempotency-keys.js';
 import type { Database } from './storage/tables.js';
 import { FailureThrottle } from './throttle.js';
 import { LastUsedTracker } from './usage/last-used.js';
@@ -155,6 +156,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       pruneOpaqueTokens(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired opaque tokens failed; retrying in an hour'));
       pruneRevocations(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning the revocation feed failed; retrying in an hour'));
       pruneDpopProofs(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning seen DPoP proofs failed; retrying in an hour'));
+      pruneIdempotencyKeys(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired idempotency keys failed; retrying in an hour'));
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
     context.notifications.start();

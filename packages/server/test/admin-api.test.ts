@@ -334,9 +334,10 @@ describe('admin API', () => {
     it('unsupported method returns 404', async () => {
       const account = await createAccount(server, { name: 'put-target' });
 
-      const result = await server.admin.request('PUT', `/service-accounts/${account.id}`, { name: 'put-target' });
+      // The credentials collection takes GET and POST only.
+      const result = await server.admin.request('PUT', `/service-accounts/${account.id}/credentials`, {});
       assertProblem(result, 404, 'route_not_found');
-      assert.match(result.body.detail, /PUT \/api\/v1\/service-accounts\//);
+      assert.match(result.body.detail, /PUT \/api\/v1\/service-accounts\/[^ ]+\/credentials/);
     });
 
     it('PATCH updates and audits fields', async () => {

@@ -12,6 +12,7 @@ import { requireAccountInScope, requireAccountManager } from './permissions.js';
 import { CredentialRequestSchema, IdParams, NoQuery } from './schemas.js';
 import { credentialStatus, credentialView, timestamp } from './views.js';
 import { DAY_MS } from '../clock.js';
+import { IdempotencyHeaders, replayOrClaim, storeResponse } from './idempotency.js';
 import type { Policy } from '../accounts/policy.js';
 
 export const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
@@ -59,14 +60,17 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     return { items: rows.map((row) => credentialView(ctx, row)), nextCursor: null };
   });
 
-  app.post('/service-accounts/:id/credentials', { schema: { params: IdParams, body: Type.Optional(CredentialRequestSchema) } }, async (request, reply) => {
+  app.post('/service-accounts/:id/credentials', { schema: { params: IdParams, body: Type.Optional(CredentialRequestSchema), headers: IdempotencyHeaders } }, async (request, reply) => {
     requireAccountManager(request);
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
     await requireAccountInScope(ctx, request, account.id, true);
+    if (await replayOrClaim(ctx, request, reply)) return reply;
     const body = (request.body ?? {}) as { expiresInDays?: number | null };
 
     const created = await ctx.audit.transaction(async (trx) => {
       const credential = await createCredential(ctx, trx, account.id, body.expiresInDays);
+      const response = { ...credentialView(ctx, credential.row), clientSecret: credential.secret };
+      await storeResponse(ctx, trx, request, 201, response);
       await ctx.audit.writeInTransaction(trx, [
         {
           actor: adminActor(request),
@@ -77,9 +81,9 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
           details: { accountId: account.id, expiresAt: timestamp(credential.row.expires_at) },
         },
       ]);
-      return credential;
+      return response;
     });
-    return reply.code(201).send({ ...credentialView(ctx, created.row), clientSecret: created.secret });
+    return reply.code(201).send(created);
   });
 
   app.delete('/service-accounts/:id/credentials/:credentialId', { schema: { params: CredentialParams } }, async (request) => {
@@ -99,10 +103,12 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     return credentialView(ctx, { ...credential, revoked_at: revokedAt });
   });
 
-  app.post('/service-accounts/:id/credentials/:credentialId/rotate', { schema: { params: CredentialParams, body: Type.Optional(RotateBody) } }, async (request, reply) => {
+  app.post('/service-accounts/:id/credentials/:credentialId/rotate', { schema: { params: CredentialParams, body: Type.Optional(RotateBody), headers: IdempotencyHeaders } }, async (request, reply) => {
     requireAccountManager(request);
     const old = await requireCredential(ctx, request);
     await requireAccountInScope(ctx, request, old.account_id, true);
+    // A replay comes before the liveness checks, because the first rotation made the old credential ineligible.
+    if (await replayOrClaim(ctx, request, reply)) return reply;
     const body = (request.body ?? {}) as { gracePeriodSeconds?: number; expiresInDays?: number | null };
     const now = ctx.clock.now();
 
@@ -135,13 +141,11 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
           details: { accountId: old.account_id, newCredentialId: credential.row.id, gracePeriodSeconds: graceSeconds, before: { expiresAt: timestamp(old.expires_at) }, after: { expiresAt: timestamp(oldExpiresAt) } },
         },
       ]);
-      return credential;
+      const response = { ...credentialView(ctx, credential.row), clientSecret: credential.secret, previous: credentialView(ctx, { ...old, expires_at: oldExpiresAt }) };
+      await storeResponse(ctx, trx, request, 201, response);
+      return response;
     });
 
-    return reply.code(201).send({
-      ...credentialView(ctx, created.row),
-      clientSecret: created.secret,
-      previous: credentialView(ctx, { ...old, expires_at: oldExpiresAt }),
-    });
+    return reply.code(201).send(created);
   });
 }

@@ -14,6 +14,7 @@ import { instanceScope } from './permissions.js';
 import { checkTokenLifetime } from '../accounts/policy-rules.js';
 import { DisplayName, IdParams, NoQuery, SLUG_PATTERN, StringEnum } from './schemas.js';
 import { instanceView } from './views.js';
+import { IdempotencyHeaders, replayOrClaim, storeResponse } from './idempotency.js';
 
 const Slug = Type.String({ minLength: 2, maxLength: 63, pattern: SLUG_PATTERN });
 const Audience = Type.String({ minLength: 1, maxLength: 2000 });
@@ -91,8 +92,9 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     return instanceView(instance);
   });
 
-  app.post('/instances', { schema: { body: CreateInstanceBody } }, async (request: FastifyRequest, reply) => {
+  app.post('/instances', { schema: { body: CreateInstanceBody, headers: IdempotencyHeaders } }, async (request: FastifyRequest, reply) => {
     requireRole(request, 'admin');
+    if (await replayOrClaim(ctx, request, reply)) return reply;
     const body = request.body as { slug: string; name: string; profile: string; audience: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
     checkTokenLifetime(await ctx.policies.current(), body.accessTokenLifetimeSeconds);
     const profile = validateProfile(body.profile);
@@ -115,6 +117,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     };
     await ctx.audit.transaction(async (trx) => {
       await insertInstance(trx, row);
+      await storeResponse(ctx, trx, request, 201, instanceView(row));
       await ctx.audit.writeInTransaction(trx, [
         { actor: adminActor(request), action: 'instance.created', target: { type: 'instance', id: row.id }, instanceId: row.id, source: sourceOf(request), outcome: 'success', details: { after: instanceView(row) } },
       ]);

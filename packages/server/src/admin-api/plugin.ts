@@ -23,6 +23,7 @@ import { oidcRoutes } from './oidc-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { signingKeyRoutes } from './signing-keys.js';
 import { decodeUtf8, parseStrictJson } from './strict-json.js';
+import { releaseUnstoredKeys } from './idempotency.js';
 
 export const ADMIN_BODY_LIMIT = 1024 * 1024;
 
@@ -60,6 +61,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
+    authenticated.addHook('onSend', releaseUnstoredKeys(ctx));
     for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes, auditSinkRoutes, auditRetentionRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }

@@ -13,6 +13,7 @@ import { instanceScope } from './permissions.js';
 import { type PolicyInput, PolicyBody, parsePolicyInput } from './policy-input.js';
 import { policyView } from './policy-view.js';
 import { NoQuery } from './schemas.js';
+import { DryRunQuery } from './account-desired-state.js';
 import { timestamp } from './views.js';
 
 /**
@@ -88,7 +89,9 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     return { ...report, credentials: report.credentials.filter(visible), accounts: report.accounts.filter(visible), grants: report.grants.filter(visible) };
   });
 
-  app.put('/policy', { schema: { body: PolicyBody } }, async (request) => {
+  // An unchanged policy is not written or audited, and `changes` lists the fields that changed;
+  // with ?dryRun=true nothing is written and `changes` lists the fields that would change.
+  app.put('/policy', { schema: { querystring: DryRunQuery, body: PolicyBody } }, async (request) => {
     requireRole(request, 'admin');
     const instances = await instanceIndex(ctx.db);
     const policy = parsePolicyInput(request.body as PolicyInput, ctx.policies.defaults(), instances);
@@ -97,6 +100,14 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServerContext): Pr
 
     ctx.policies.invalidate();
     const before = await ctx.policies.current();
+    const changes = changedFields(policyView(before, instances), policyView(policy, instances));
+    if ((request.query as { dryRun?: string }).dryRun === 'true' || changes.length === 0) {
+      const row = await findPolicyRow(ctx.db);
+      const report = await noncompliance(ctx, policy, instances);
+      const updated = changes.length === 0 ? { updatedAt: timestamp(row?.updated_at), updatedBy: row?.updated_by ?? null } : { updatedAt: null, updatedBy: null };
+      return { ...policyView(policy, instances), ...updated, noncompliant: { credentials: report.credentials.length, accounts: report.accounts.length, grants: report.grants.length }, changes };
+    }
+
     await ctx.audit.transaction(async (trx) => {
       await savePolicyRow(trx, { document: JSON.stringify(policy), updated_at: now, updated_by: adminId });
       await ctx.audit.writeInTransaction(trx, [
@@ -111,6 +122,26 @@ export async function policyRoutes(app: FastifyInstance, ctx: ServerContext): Pr
       updatedAt: timestamp(now),
       updatedBy: adminId,
       noncompliant: { credentials: report.credentials.length, accounts: report.accounts.length, grants: report.grants.length },
+      changes,
     };
   });
+}
+
+/** Serialises with object keys sorted, so that the order of instances in allowedByInstance does not count as a change. */
+function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
+}
+
+/** Lists the fields, such as `credentials.maxLifetimeDays`, whose values differ between two policy views. */
+function changedFields(before: Record<string, object>, after: Record<string, object>): string[] {
+  const changes: string[] = [];
+  for (const [section, fields] of Object.entries(after)) {
+    const old = (before[section] ?? {}) as Record<string, unknown>;
+    for (const [field, value] of Object.entries(fields)) {
+      if (stableJson(old[field]) !== stableJson(value)) changes.push(`${section}.${field}`);
+    }
+  }
+  return changes;
 }

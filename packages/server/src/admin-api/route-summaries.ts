@@ -22,6 +22,7 @@ export const ROUTE_SUMMARIES: Record<string, string> = {
   'GET /api/v1/service-accounts/:id': 'Show a service account',
   'POST /api/v1/service-accounts': 'Create a service account with its first credential',
   'PATCH /api/v1/service-accounts/:id': 'Change a service account',
+  'PUT /api/v1/service-accounts/:id': "Converge a service account to a desired state; unchanged is a no-op, and dryRun lists the changes",
   'DELETE /api/v1/service-accounts/:id': 'Delete a service account',
   'GET /api/v1/service-accounts/:id/credentials': "List an account's credentials",
   'POST /api/v1/service-accounts/:id/credentials': 'Add a credential to an account',

@@ -1,22 +1,24 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { findProfile } from '@tessera/shared';
-import { type AccessGrantInput, isNarrowing } from '../accounts/access.js';
+import type { AccessGrantInput } from '../accounts/access.js';
 import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { generateClientId, newId } from '../crypto/secrets.js';
-import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, grantsOf, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf, updateAccount } from '../storage/accounts.js';
+import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf } from '../storage/accounts.js';
 import { findInstance } from '../storage/instances.js';
 import { appendRevocations } from '../storage/revocations.js';
 import type { ServiceAccountRow } from '../storage/tables.js';
-import { isUniqueViolation, createCredential, grantRows, grantsFromRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
+import { isUniqueViolation, createCredential, grantRows, instanceIndex, loadAccountView, loadAccountViews, requireAccount, resolveAccess } from './account-store.js';
 import { adminActor } from './auth.js';
 import { instanceScope, requireAccountInScope, requireAccountManager, requireGrantsInScope } from './permissions.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { type GuardrailInput, NO_GUARDRAILS, applyGuardrailInput } from './account-guardrails.js';
 import { AccessSchema, AccountGuardrailFields, CredentialRequestSchema, DisplayName, IdParams, PageQuery, StringEnum } from './schemas.js';
 import { timestamp } from './views.js';
+import { IdempotencyHeaders, replayOrClaim, storeResponse } from './idempotency.js';
+import { commitAccountChange, nameTaken, prepareAccountChange } from './account-update.js';
+import { desiredStateRoute } from './account-desired-state.js';
 import { DAY_MS } from '../clock.js';
 
 const Status = StringEnum(['active', 'disabled'] as const);
@@ -109,10 +111,6 @@ function isAccountCursor(value: unknown): value is AccountCursor {
   return validValue && typeof cursor?.id === 'string' && ACCOUNT_SORTS.includes(cursor.sort as AccountSort);
 }
 
-function nameTaken(name: string): RequestError {
-  return new RequestError('name_taken', `A service account named "${name}" already exists; choose another name.`, 'name');
-}
-
 export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/service-accounts', { schema: { querystring: ListQuery } }, async (request) => {
     const query = request.query as ListParameters;
@@ -163,11 +161,12 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     return loadAccountView(ctx, ctx.db, account);
   });
 
-  app.post('/service-accounts', { schema: { body: CreateAccountBody } }, async (request, reply) => {
+  app.post('/service-accounts', { schema: { body: CreateAccountBody, headers: IdempotencyHeaders } }, async (request, reply) => {
     requireAccountManager(request);
     const body = request.body as CreateAccount;
     const grants = resolveAccess(body.access ?? [], await instanceIndex(ctx.db), await ctx.policies.current());
     requireGrantsInScope(request, grants);
+    if (await replayOrClaim(ctx, request, reply)) return reply;
     if (await findAccountByName(ctx.db, body.name)) throw nameTaken(body.name);
 
     const now = ctx.clock.now();
@@ -204,13 +203,15 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
             details: { accountId: account.id, expiresAt: timestamp(credential.row.expires_at) },
           },
         ]);
-        return { view, credential };
+        const response = {
+          ...view,
+          credential: { id: credential.row.id, clientSecret: credential.secret, createdAt: timestamp(credential.row.created_at), expiresAt: timestamp(credential.row.expires_at) },
+        };
+        await storeResponse(ctx, trx, request, 201, response);
+        return response;
       });
 
-      return reply.code(201).send({
-        ...result.view,
-        credential: { id: result.credential.row.id, clientSecret: result.credential.secret, createdAt: timestamp(result.credential.row.created_at), expiresAt: timestamp(result.credential.row.expires_at) },
-      });
+      return reply.code(201).send(result);
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(body.name);
       throw error;
@@ -225,50 +226,11 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     const grants = body.access && resolveAccess(body.access, await instanceIndex(ctx.db), await ctx.policies.current());
     if (grants) requireGrantsInScope(request, grants);
 
-    if (body.name !== undefined && body.name !== before.name && (await findAccountByName(ctx.db, body.name))) throw nameTaken(body.name);
-
-    const instances = await instanceIndex(ctx.db);
-    const grantsBefore = grantsFromRows(await grantsOf(ctx.db, [before.id]), instances);
-    const disabling = before.status === 'active' && body.status === 'disabled';
-    const narrowing = grants !== undefined && isNarrowing((id) => findProfile(instances.get(id)?.profile ?? ''), grantsBefore, grants);
-    // Requiring DPoP from now on should also end the bearer tokens already out there.
-    const bindingTokens = Number(before.dpop_bound) === 0 && body.dpopBound === true;
-
-    const after: ServiceAccountRow = {
-      ...before,
-      name: body.name ?? before.name,
-      description: body.description ?? before.description,
-      owner: body.owner ?? before.owner,
-      status: body.status ?? before.status,
-      ...applyGuardrailInput(body, before),
-      updated_at: ctx.clock.now(),
-      // Tokens issued before a disable, a narrowing or a DPoP requirement stay inactive even if access comes back.
-      token_generation: Number(before.token_generation) + (disabling || narrowing || bindingTokens ? 1 : 0),
-    };
-
-    try {
-      return await ctx.audit.transaction(async (trx) => {
-        const beforeView = await loadAccountView(ctx, trx, before);
-        // Announced before the grants change, so that the entry reaches the instances the account loses.
-        if (after.token_generation !== Number(before.token_generation)) {
-          await appendRevocations(trx, [{ kind: 'account', accountId: after.id, generation: after.token_generation }], after.updated_at);
-        }
-        await updateAccount(trx, after);
-        if (grants) await replaceGrants(trx, after.id, grantRows(after.id, grants));
-        const afterView = await loadAccountView(ctx, trx, after);
-
-        let action = 'account.updated';
-        if (before.status !== after.status) action = after.status === 'disabled' ? 'account.disabled' : 'account.enabled';
-        await ctx.audit.writeInTransaction(trx, [
-          { actor: adminActor(request), action, target: { type: 'service_account', id: after.id }, source: sourceOf(request), outcome: 'success', details: { before: beforeView, after: afterView } },
-        ]);
-        return afterView;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw nameTaken(after.name);
-      throw error;
-    }
+    const fields = { ...body, name: body.name ?? before.name, description: body.description ?? before.description, owner: body.owner ?? before.owner, status: body.status ?? before.status };
+    return commitAccountChange(ctx, request, await prepareAccountChange(ctx, before, fields, grants));
   });
+
+  await desiredStateRoute(app, ctx);
 
   app.delete('/service-accounts/:id', { schema: { params: IdParams } }, async (request, reply) => {
     requireAccountManager(request);

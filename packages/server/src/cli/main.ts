@@ -6,6 +6,7 @@ import { KeyMaterial, MasterKeyError, loadMasterKey } from '../crypto/master-key
 import { createLogger, createTessera } from '../server.js';
 import { UnsupportedDatabaseError, isDatabaseUnavailable, openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
+import { registerApplyCommand } from './apply.js';
 
 /** Exit codes: 0 success, 1 the check failed (such as a broken audit chain), 2 bad configuration or usage. */
 const EXIT_CHECK_FAILED = 1;
@@ -167,6 +168,8 @@ audit
       await database.close();
     }
   });
+
+registerApplyCommand(program);
 
 try {
   await program.parseAsync(process.argv);

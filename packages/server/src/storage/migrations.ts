@@ -363,6 +363,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('admins').addColumn('updated_at', 'bigint').execute();
       await db.schema.createIndex('admins_external_subject').unique().on('admins').column('external_subject').execute();
     },
+  },  '0014_idempotency_keys': {
+    async up(db: Kysely<any>) {
+      // One row per Idempotency-Key of a caller. The primary key makes claiming a key atomic
+      // across nodes; response_status stays null while the first request is in flight.
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('owner', 'text', (col) => col.notNull())
+        .addColumn('idempotency_key', 'text', (col) => col.notNull())
+        .addColumn('fingerprint', 'text', (col) => col.notNull())
+        .addColumn('lock_id', 'text')
+        .addColumn('locked_at', 'bigint')
+        .addColumn('response_status', 'integer')
+        .addColumn('response_body', 'text')
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['owner', 'idempotency_key'])
+        .execute();
+      await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').column('expires_at').execute();
+    },
   },
 };
 

@@ -307,6 +307,22 @@ export interface AuditCheckpointRow {
   signature: string;
 }
 
+export interface IdempotencyKeyRow {
+  /** The caller the key belongs to, such as `admin:<id>`; keys of different callers never meet. */
+  owner: string;
+  idempotency_key: string;
+  /** SHA-256 over the method, path and body of the first request, hex. */
+  fingerprint: string;
+  /** Id of the request that holds the key while it is in flight; null once the response is stored. */
+  lock_id: string | null;
+  locked_at: number | null;
+  response_status: number | null;
+  /** The response body encrypted with the master key's data key, because it may hold a client secret. */
+  response_body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -336,4 +352,5 @@ export interface Database {
   migration_mappings: MigrationMappingRow;
   audit_sinks: AuditSinkRow;
   audit_checkpoints: AuditCheckpointRow;
+  idempotency_keys: IdempotencyKeyRow;
 }

@@ -6,8 +6,19 @@ import { KeyMaterial, MasterKeyError, loadMasterKey } from '../crypto/master-key
 import { createLogger, createTessera } from '../server.js';
 import { UnsupportedDatabaseError, isDatabaseUnavailable, openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations.js';
+import { registerCompletionCommand } from './completion.js';
+import { registerAccountCommands } from './remote/accounts.js';
+import { registerRemoteAuditCommands } from './remote/audit.js';
+import { registerCredentialCommands } from './remote/credentials.js';
+import { CliError } from './remote/errors.js';
+import { registerInstanceCommands } from './remote/instances.js';
+import { registerKeyCommands } from './remote/keys.js';
+import { registerPolicyCommands } from './remote/policy.js';
 
-/** Exit codes: 0 success, 1 the check failed (such as a broken audit chain), 2 bad configuration or usage. */
+/**
+ * Exit codes: 0 success, 1 the check failed (such as a broken audit chain), 2 bad configuration
+ * or usage. Commands that talk to a server add 3, 4 and 5; see remote/errors.ts.
+ */
 const EXIT_CHECK_FAILED = 1;
 const EXIT_USAGE = 2;
 
@@ -168,9 +179,18 @@ audit
     }
   });
 
+// Commands that talk to a running server through the admin API, one file per group.
+for (const register of [registerInstanceCommands, registerAccountCommands, registerCredentialCommands, registerPolicyCommands, registerKeyCommands]) register(program);
+registerRemoteAuditCommands(audit);
+registerCompletionCommand(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  if (error instanceof CliError) {
+    console.error(`error: ${error.message}`);
+    process.exit(error.exitCode);
+  }
   if (error instanceof ConfigError || error instanceof MasterKeyError || error instanceof UnsupportedDatabaseError) {
     console.error(`tessera: ${error.message}`);
     process.exit(EXIT_USAGE);

@@ -1,8 +1,9 @@
 import { Argument, type Command } from 'commander';
 
 /**
- * Lists, for each command path such as "" or "accounts list", the words that may follow it:
- * subcommands for a group, option names for a leaf command.
+ * Lists, for each command path such as "tessera" or "tessera accounts list", the words that may
+ * follow it: subcommands for a group, option names for a leaf command. Paths start with the
+ * program name because bash rejects an empty key in an associative array.
  */
 function completionTable(program: Command): Map<string, string[]> {
   const table = new Map<string, string[]>();
@@ -10,9 +11,9 @@ function completionTable(program: Command): Map<string, string[]> {
     const children = command.commands.filter((child) => child.name() !== 'help');
     const options = command.options.map((option) => option.long).filter((name): name is string => name !== undefined);
     table.set(path, [...children.map((child) => child.name()), ...options, '--help']);
-    for (const child of children) visit(child, path ? `${path} ${child.name()}` : child.name());
+    for (const child of children) visit(child, `${path} ${child.name()}`);
   };
-  visit(program, '');
+  visit(program, program.name());
   return table;
 }
 
@@ -27,10 +28,10 @@ ${entries(table)}
 )
 
 _tessera() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" next i
+  local cur="\${COMP_WORDS[COMP_CWORD]}" path=tessera next i
   # The command path is the words that name known subcommands; arguments and options are skipped.
   for ((i = 1; i < COMP_CWORD; i++)); do
-    next="\${path:+$path }\${COMP_WORDS[i]}"
+    next="$path \${COMP_WORDS[i]}"
     [[ -n "\${_tessera_words[$next]+set}" ]] && path="$next"
   done
   COMPREPLY=($(compgen -W "\${_tessera_words[$path]}" -- "$cur"))
@@ -48,10 +49,10 @@ ${entries(table)}
 )
 
 _tessera() {
-  local path_="" next i
+  local path_=tessera next i
   # The command path is the words that name known subcommands; arguments and options are skipped.
   for ((i = 2; i < CURRENT; i++)); do
-    next="\${path_:+$path_ }\${words[i]}"
+    next="$path_ \${words[i]}"
     (( \${+_tessera_words[$next]} )) && path_="$next"
   done
   compadd -- \${=_tessera_words[$path_]}

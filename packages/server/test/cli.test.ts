@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { parseGrant } from '../src/cli/remote/accounts.js';
 import { ADMIN_PASSWORD, type CreatedAccount, type TestServer, createAccount, ensureInstance, startTestServer } from './support/server.js';
 
 const CLI = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
@@ -27,6 +28,25 @@ function run(args: string[], env: Record<string, string | undefined>): Promise<C
     });
   });
 }
+
+describe('CLI grant syntax', () => {
+  it('parses scopes and resources', () => {
+    assert.deepEqual(parseGrant('jira:READ,WRITE:project=ABC,DEF'), { instance: 'jira', scopes: ['READ', 'WRITE'], resources: { project: ['ABC', 'DEF'] } });
+    assert.deepEqual(parseGrant('bitbucket:REPO_READ:project=*;repository=core'), { instance: 'bitbucket', scopes: ['REPO_READ'], resources: { project: '*', repository: ['core'] } });
+    assert.deepEqual(parseGrant('crowd:APPLICATION'), { instance: 'crowd', scopes: ['APPLICATION'], resources: {} });
+  });
+
+  it('keeps colons in scope names', () => {
+    assert.deepEqual(parseGrant('tessera:admin:read'), { instance: 'tessera', scopes: ['admin:read'], resources: {} });
+    assert.deepEqual(parseGrant('jira:read:issue,write:comment:project=ABC'), { instance: 'jira', scopes: ['read:issue', 'write:comment'], resources: { project: ['ABC'] } });
+  });
+
+  it('rejects malformed grants', () => {
+    for (const spec of ['jira', ':READ', 'jira:', 'jira:project=ABC', 'jira:READ:project=', 'jira:READ:=ABC']) {
+      assert.throws(() => parseGrant(spec), /--grant/, spec);
+    }
+  });
+});
 
 describe('tessera CLI against a server', () => {
   let server: TestServer;
@@ -84,9 +104,9 @@ describe('tessera CLI against a server', () => {
   });
 
   it('accounts lifecycle with --json', async () => {
-    const created = await json(['accounts', 'create', 'nightly-export', '--description', 'Exports issues', '--owner', 'data-team', '--grant', 'jira:READ:project=ABC,DEF', '--expires-in-days', '30']);
+    const created = await json(['accounts', 'create', 'nightly-export', '--description', 'Exports issues', '--owner', 'data-team', '--grant', 'jira:READ:project=ABC,DEF', '--grant', 'tessera:admin:read', '--expires-in-days', '30']);
     assert.equal(created.name, 'nightly-export');
-    assert.deepEqual(created.access.map((grant: any) => [grant.instance, grant.scopes, grant.resources]), [['jira', ['READ'], { project: ['ABC', 'DEF'] }]]);
+    assert.deepEqual(created.access.map((grant: any) => [grant.instance, grant.scopes, grant.resources]).sort(), [['jira', ['READ'], { project: ['ABC', 'DEF'] }], ['tessera', ['admin:read'], {}]]);
     assert.match(created.credential.clientSecret, /^\S{40,}$/);
 
     const listed = await json(['accounts', 'list', '--search', 'nightly']);

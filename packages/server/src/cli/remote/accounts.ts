@@ -54,16 +54,25 @@ function describe(account: Account): string {
 
 /**
  * Parses a grant written as `instance:SCOPE[,SCOPE][:type=id,id[;type=*]]`, such as
- * `jira:READ,WRITE:project=ABC,DEF` or `wiki:READ:space=*`.
+ * `jira:READ,WRITE:project=ABC,DEF` or `tessera:admin:read`. Scope names may contain colons,
+ * so the resource part starts after the last colon before the first `=`.
  */
 export function parseGrant(spec: string): Grant {
-  const [instance, scopes, resources, ...rest] = spec.split(':');
-  if (!instance || !scopes || rest.length > 0) {
+  const instanceEnd = spec.indexOf(':');
+  const instance = instanceEnd > 0 ? spec.slice(0, instanceEnd) : '';
+  const rest = spec.slice(instanceEnd + 1);
+  const equals = rest.indexOf('=');
+  const resourcesStart = equals < 0 ? -1 : rest.lastIndexOf(':', equals);
+  if (equals >= 0 && resourcesStart < 0) throw usageError(`--grant "${spec}" has a resource restriction but no scope; write instance:SCOPE:type=id.`);
+
+  const scopes = resourcesStart < 0 ? rest : rest.slice(0, resourcesStart);
+  const resources = resourcesStart < 0 ? '' : rest.slice(resourcesStart + 1);
+  if (!instance || !scopes) {
     throw usageError(`--grant "${spec}" is not instance:SCOPE[,SCOPE][:type=id,id;type=*]; for example jira:READ:project=ABC.`);
   }
 
   const restrictions: Grant['resources'] = {};
-  for (const part of (resources ?? '').split(';').filter(Boolean)) {
+  for (const part of resources.split(';').filter(Boolean)) {
     const [type, ids] = part.split('=');
     if (!type || ids === undefined || ids === '') throw usageError(`--grant "${spec}": resource restriction "${part}" is not type=id,id or type=*.`);
     restrictions[type] = ids === '*' ? '*' : ids.split(',').filter(Boolean);

@@ -18,7 +18,7 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI as a child process; asynchronously, because the server answers from this process. */
+/** Runs the CLI as a child process, asynchronously, because the server runs in this process and must keep serving. */
 function run(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) childEnv[key] = value;
@@ -320,7 +320,7 @@ describe('tessera CLI against a server', () => {
   });
 
   it('unreachable server exits 1', async () => {
-    // A port that was just free on loopback, so nothing answers there.
+    // A port that was just free on loopback, so no server listens there.
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const { port } = probe.address() as AddressInfo;

@@ -8,7 +8,7 @@ import { instanceView } from './views.js';
 /** Slug of the instance that stands for Tessera's own admin API. */
 export const TESSERA_INSTANCE_SLUG = 'tessera';
 
-/** The audience of admin API tokens: the issuer's /api/v1 URL. */
+/** Returns the audience of admin API tokens, the issuer's /api/v1 URL. */
 export function tesseraAudience(issuer: string): string {
   return `${issuer}/api/v1`;
 }

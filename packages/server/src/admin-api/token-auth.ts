@@ -25,7 +25,7 @@ export async function authenticateAdminToken(ctx: ServerContext, request: Fastif
   const actor = { type: 'service_account' as const, id: claims.sub, credentialId: claims.credential_id };
   const refuse = async (reason: string, code: 'invalid_token' | 'forbidden', message: string): Promise<never> => {
     await ctx.audit.write({ actor, action: 'admin.access_refused', source: sourceOf(request), outcome: 'failure', reason, details: { method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0] } });
-    // RFC 6750 §3: a rejected bearer token is answered with a WWW-Authenticate challenge.
+    // RFC 6750 §3: the response to a rejected bearer token carries a WWW-Authenticate challenge.
     if (code === 'invalid_token') reply.header('www-authenticate', 'Bearer error="invalid_token"');
     throw new RequestError(code, message);
   };

@@ -1,6 +1,6 @@
 import { CliError, EXIT, exitCodeForStatus } from './errors.js';
 
-/** How the CLI proves who it is: a service account's client credentials, or an admin's password. */
+/** The CLI's credentials: a service account's client id and secret, or an admin's username and password. */
 export type Authentication = { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'password'; username: string; password: string };
 
 interface Problem {
@@ -17,7 +17,7 @@ async function problemError(response: Response): Promise<CliError> {
   try {
     problem = JSON.parse(text) as Problem;
   } catch {
-    // Not problem details, such as a proxy's HTML error page; the status says enough.
+    // The body is not problem details, such as a proxy's HTML error page, so the status code stands in for the code.
   }
   const code = problem.code ?? problem.error ?? `http_${response.status}`;
   const detail = problem.detail ?? problem.error_description ?? (response.statusText || 'no detail');
@@ -104,7 +104,7 @@ export class AdminApiClient {
     return response;
   }
 
-  /** Sends a request and parses the JSON answer; a 204 answers undefined. */
+  /** Sends a request and parses the JSON response, or returns undefined for an empty body such as a 204. */
   async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
     const text = await response.text();

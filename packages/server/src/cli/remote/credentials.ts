@@ -33,7 +33,7 @@ function describe(credential: Credential): [string, unknown][] {
   ];
 }
 
-/** The text shown for a new secret: the secret once, and a reminder that it cannot be shown again. */
+/** Formats a new credential with its secret, and a reminder that the server shows the secret only once. */
 function secretText(credential: Credential & { clientSecret: string }, extra: [string, unknown][] = []): string {
   return [formatRecord([...describe(credential), ...extra]), '', `client secret: ${credential.clientSecret}`, 'Store the secret now: the server shows it only once.'].join('\n');
 }

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { wholeNumber } from './arguments.js';
 import { type ConnectionFlags, withClient, withConnectionOptions } from './connection.js';
+import { usageError } from './errors.js';
 import { type Column, formatRecord, formatTable, print } from './output.js';
 
 interface Instance {
@@ -93,7 +94,9 @@ export function registerInstanceCommands(program: Command): void {
     ),
   ).action((instance: string, flags: InstanceFlags) =>
     withClient(flags, async (client) => {
-      const updated = await client.request<Instance>('PATCH', `/instances/${encodeURIComponent(instance)}`, instanceBody(flags));
+      const body = instanceBody(flags);
+      if (Object.keys(body).length === 0) throw usageError('nothing to change: pass --name, --audience, --token-lifetime or --token-format.');
+      const updated = await client.request<Instance>('PATCH', `/instances/${encodeURIComponent(instance)}`, body);
       print(flags, updated, () => describe(updated));
     }),
   );

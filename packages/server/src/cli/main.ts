@@ -182,8 +182,10 @@ audit
     }
   });
 
-// Commands that talk to a running server through the admin API, one file per group.
-for (const register of [registerInstanceCommands, registerAccountCommands, registerCredentialCommands, registerPolicyCommands, registerKeyCommands]) register(program);
+// Command groups that talk to a running server through the admin API, one file each. A new
+// group adds its register function to this list; the completion script picks it up by itself.
+const commandGroups: ((program: Command) => void)[] = [registerInstanceCommands, registerAccountCommands, registerCredentialCommands, registerPolicyCommands, registerKeyCommands];
+for (const register of commandGroups) register(program);
 registerRemoteAuditCommands(audit);
 registerCompletionCommand(program);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem } from './support/problem.js';
-import { type CreatedAccount, type HttpResult, type TestServer, createAccount, ensureInstance, requestToken, startTestServer } from './support/server.js';
+import { type CreatedAccount, type HttpResult, type TestServer, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 /** Sends a request to the admin API with a bearer token and no session cookie or CSRF token. */
 async function withToken(server: TestServer, token: string, method: string, path: string, body?: unknown): Promise<HttpResult> {
@@ -174,6 +174,26 @@ describe('admin API tokens', () => {
       assert.equal(builtIn[0].audience, `${again.baseUrl}/api/v1`);
     } finally {
       await again.stop();
+    }
+  });
+});
+
+describe('tessera instance at start', () => {
+  it('slug held by an admin instance blocks it', async () => {
+    // An instance that admins created with the slug before this version stays as it is.
+    const first = await startTestServer();
+    await queryDatabase(first, "update instances set profile = 'generic', name = 'Tessera product' where slug = 'tessera'");
+    await first.stop();
+
+    const restarted = await startTestServer({ directory: first.directory });
+    try {
+      const instances = await restarted.admin.get('/instances');
+      assert.deepEqual(
+        instances.body.items.map((instance: any) => [instance.slug, instance.profile, instance.name, instance.audience]),
+        [['tessera', 'generic', 'Tessera product', `${first.baseUrl}/api/v1`]],
+      );
+    } finally {
+      await restarted.close();
     }
   });
 });

@@ -1,33 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseGrant } from '../src/cli/remote/accounts.js';
-import { ADMIN_PASSWORD, type CreatedAccount, type TestServer, createAccount, ensureInstance, startTestServer } from './support/server.js';
-
-const CLI = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
-const JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+/;
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a child process, asynchronously, because the server runs in this process and must keep serving. */
-function run(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  const childEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) childEnv[key] = value;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: childEnv, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { type CliServer, startCliServer } from './support/cli.js';
+import { type CreatedAccount, type TestServer, createAccount } from './support/server.js';
 
 describe('CLI grant syntax', () => {
   it('parses scopes and resources', () => {
@@ -48,38 +25,21 @@ describe('CLI grant syntax', () => {
   });
 });
 
-describe('tessera CLI against a server', () => {
+describe('tessera CLI commands', () => {
+  let context: CliServer;
   let server: TestServer;
   let automation: CreatedAccount;
   let reader: CreatedAccount;
   let directory: string;
-
-  /** Runs the CLI as the automation account, a service account with admin:write. */
-  function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-    return run(args, { TESSERA_URL: server.baseUrl, TESSERA_CLIENT_ID: automation.clientId, TESSERA_CLIENT_SECRET: automation.clientSecret, TESSERA_USERNAME: undefined, TESSERA_PASSWORD: undefined, ...env });
-  }
-
-  async function json(args: string[], env: Record<string, string | undefined> = {}): Promise<any> {
-    const result = await cli([...args, '--json'], env);
-    assert.equal(result.status, 0, `tessera ${args.join(' ')}: ${result.stderr}`);
-    assert.doesNotMatch(result.stdout, JWT);
-    assert.doesNotMatch(result.stderr, JWT);
-    return JSON.parse(result.stdout);
-  }
+  let cli: CliServer['cli'];
+  let json: CliServer['json'];
 
   before(async () => {
-    server = await startTestServer();
-    directory = mkdtempSync(join(tmpdir(), 'tessera-cli-test-'));
-    await ensureInstance(server, 'jira', 'jira', 'https://jira.example.com');
-    assert.equal((await server.admin.put('/policy', { scopes: { adminScopesAllowed: true } })).status, 200);
-    automation = await createAccount(server, { name: 'automation', access: [{ instance: 'tessera', scopes: ['admin:write'], resources: {} }] });
-    reader = await createAccount(server, { name: 'reader', access: [{ instance: 'tessera', scopes: ['admin:read'], resources: {} }] });
+    context = await startCliServer();
+    ({ server, automation, reader, directory, cli, json } = context);
   });
 
-  after(async () => {
-    rmSync(directory, { recursive: true, force: true });
-    await server.close();
-  });
+  after(() => context.close());
 
   it('instances create, list, update, delete', async () => {
     const created = await json(['instances', 'create', 'wiki', '--name', 'Wiki', '--profile', 'confluence', '--audience', 'https://wiki.example.com', '--token-lifetime', '600']);
@@ -242,127 +202,5 @@ describe('tessera CLI against a server', () => {
     assert.equal(afterRotation.items.length, before.items.length + 1);
     assert.ok(afterRotation.items.some((key: any) => key.kid === rotated.kid));
     assert.ok(!JSON.stringify(afterRotation).includes('"d"'));
-  });
-
-  it('password sign-in from TESSERA_PASSWORD', async () => {
-    const listed = await json(['instances', 'list', '--username', 'admin'], { TESSERA_CLIENT_ID: undefined, TESSERA_CLIENT_SECRET: undefined, TESSERA_PASSWORD: ADMIN_PASSWORD });
-    assert.ok(listed.items.some((instance: any) => instance.slug === 'jira'));
-
-    const signOut = await server.admin.get('/audit-events?action=admin.sign_out&limit=1');
-    assert.equal(signOut.body.items[0]?.actor.name, 'admin');
-  });
-
-  it('password without a terminal is a usage error', async () => {
-    const result = await cli(['instances', 'list', '--username', 'admin'], { TESSERA_CLIENT_ID: undefined, TESSERA_CLIENT_SECRET: undefined });
-
-    assert.equal(result.status, 2);
-    assert.match(result.stderr, /^error: no password: set TESSERA_PASSWORD/);
-  });
-
-  it('wrong password exits 3', async () => {
-    const result = await cli(['instances', 'list', '--username', 'admin'], { TESSERA_CLIENT_ID: undefined, TESSERA_CLIENT_SECRET: undefined, TESSERA_PASSWORD: 'not-the-password' });
-
-    assert.equal(result.status, 3);
-    assert.match(result.stderr, /^error: invalid_credentials: /);
-    assert.ok(!result.stderr.includes('not-the-password'));
-  });
-
-  it('wrong client secret exits 3', async () => {
-    const result = await cli(['accounts', 'list'], { TESSERA_CLIENT_SECRET: `${automation.clientSecret.slice(0, -4)}xxxx` });
-
-    assert.equal(result.status, 3);
-    assert.match(result.stderr, /^error: token request failed: invalid_client: /);
-    assert.ok(!result.stderr.includes(automation.clientSecret.slice(0, 20)));
-  });
-
-  it('read scope cannot create, exits 3', async () => {
-    const result = await cli(['instances', 'create', 'blocked', '--name', 'Blocked', '--profile', 'generic', '--audience', 'https://blocked.example.com'], { TESSERA_CLIENT_ID: reader.clientId, TESSERA_CLIENT_SECRET: reader.clientSecret });
-
-    assert.equal(result.status, 3);
-    assert.match(result.stderr, /^error: forbidden: This action needs the admin role; your token has the scopes admin:read/);
-  });
-
-  it('not found exits 4', async () => {
-    const [account, instance] = await Promise.all([cli(['accounts', 'get', 'no-such-account']), cli(['instances', 'delete', 'no-such-instance'])]);
-
-    assert.equal(account.status, 4);
-    assert.match(account.stderr, /^error: not_found: no service account has the name or client id "no-such-account"/);
-    assert.equal(instance.status, 4);
-    assert.match(instance.stderr, /^error: not_found: No instance has the slug or id "no-such-instance"/);
-  });
-
-  it('conflict exits 5', async () => {
-    const [slugTaken, builtIn] = await Promise.all([
-      cli(['instances', 'create', 'jira', '--name', 'Again', '--profile', 'jira', '--audience', 'https://jira2.example.com']),
-      cli(['instances', 'delete', 'tessera']),
-    ]);
-
-    assert.equal(slugTaken.status, 5);
-    assert.match(slugTaken.stderr, /^error: slug_taken: /);
-    assert.equal(builtIn.status, 5);
-    assert.match(builtIn.stderr, /^error: instance_built_in: /);
-  });
-
-  it('bad usage exits 2', async () => {
-    const [unknownOption, missingArgument, badGrant, noCredentials, badServer] = await Promise.all([
-      cli(['accounts', 'list', '--colour']),
-      cli(['accounts', 'get']),
-      cli(['accounts', 'create', 'bad-grant', '--grant', 'jira']),
-      cli(['instances', 'list'], { TESSERA_CLIENT_ID: undefined, TESSERA_CLIENT_SECRET: undefined }),
-      cli(['instances', 'list', '--server', 'not a url']),
-    ]);
-
-    for (const result of [unknownOption, missingArgument, badGrant, noCredentials, badServer]) assert.equal(result.status, 2, result.stderr);
-    assert.match(unknownOption.stderr, /unknown option '--colour'/);
-    assert.match(badGrant.stderr, /^error: --grant "jira" is not instance:SCOPE/);
-    assert.match(noCredentials.stderr, /^error: no credentials: /);
-    assert.match(badServer.stderr, /^error: --server "not a url" is not an absolute URL/);
-  });
-
-  it('unreachable server exits 1', async () => {
-    // A port that was just free on loopback, so no server listens there.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-
-    const result = await cli(['instances', 'list', '--server', `http://127.0.0.1:${port}`]);
-
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, new RegExp(`^error: cannot reach http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
-  });
-
-  it('completion bash completes commands', async () => {
-    const script = await cli(['completion', 'bash']);
-    assert.equal(script.status, 0, script.stderr);
-    const file = join(directory, 'tessera.bash');
-    writeFileSync(file, script.stdout);
-
-    // Runs the completion function in bash as the shell would for "tessera acc" and "tessera accounts ge".
-    const probe = `source ${file}; COMP_WORDS=(tessera acc); COMP_CWORD=1; _tessera; echo "\${COMPREPLY[*]}"; COMP_WORDS=(tessera accounts ge); COMP_CWORD=2; _tessera; echo "\${COMPREPLY[*]}"; COMP_WORDS=(tessera accounts get name --se); COMP_CWORD=4; _tessera; echo "\${COMPREPLY[*]}"`;
-    const output = await new Promise<string>((resolve, reject) => {
-      const bash = spawn('bash', ['-c', probe]);
-      let text = '';
-      bash.stdout.on('data', (chunk) => (text += chunk));
-      bash.on('error', reject);
-      bash.on('close', () => resolve(text));
-    });
-    assert.deepEqual(output.trim().split('\n'), ['accounts', 'get', '--server']);
-  });
-
-  it('completion zsh prints compdef', async () => {
-    const result = await cli(['completion', 'zsh']);
-
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /^#compdef tessera$/m);
-    assert.match(result.stdout, /\["tessera credentials rotate"\]="[^"]*--grace-period/);
-    assert.match(result.stdout, /^compdef _tessera tessera$/m);
-  });
-
-  it('unsupported shell exits 2', async () => {
-    const result = await cli(['completion', 'fish']);
-
-    assert.equal(result.status, 2);
-    assert.match(result.stderr, /Allowed choices are bash, zsh/);
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CliServer, startCliServer } from './support/cli.js';
+import { CLI_PATH, type CliServer, startCliServer } from './support/cli.js';
 import { ADMIN_PASSWORD, type CreatedAccount, type TestServer } from './support/server.js';
 
 describe('tessera CLI exit codes and completion', () => {
@@ -29,6 +29,30 @@ describe('tessera CLI exit codes and completion', () => {
 
     const signOut = await server.admin.get('/audit-events?action=admin.sign_out&limit=1');
     assert.equal(signOut.body.items[0]?.actor.name, 'admin');
+  });
+
+  it('password prompt reads without echo', async (t) => {
+    if (spawnSync('script', ['--version']).error) return t.skip('util-linux script is not installed, so no terminal can be simulated');
+
+    // script(1) gives the CLI a pseudo-terminal, so it prompts as it would for a person.
+    const command = `'${process.execPath}' '${CLI_PATH}' instances list --username admin --json --server ${server.baseUrl}`;
+    const env = { ...process.env };
+    for (const name of ['TESSERA_CLIENT_ID', 'TESSERA_CLIENT_SECRET', 'TESSERA_USERNAME', 'TESSERA_PASSWORD']) delete env[name];
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env });
+    let output = '';
+    let typed = false;
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (typed || !output.includes('Password for admin: ')) return;
+      typed = true;
+      child.stdin.write(`${ADMIN_PASSWORD}\r`);
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    assert.equal(status, 0, output);
+    assert.match(output, /Password for admin: /);
+    assert.ok(!output.includes(ADMIN_PASSWORD), `the password was echoed: ${JSON.stringify(output.slice(0, 200))}`);
+    assert.match(output, /"slug": "jira"/);
   });
 
   it('password without a terminal is a usage error', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CreatedAccount, type TestServer, createAccount, ensureInstance, startTestServer } from './server.js';
 
-const CLI = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
 const JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+/;
 
 export interface CliResult {
@@ -22,7 +22,7 @@ export function runCli(args: string[], env: Environment): Promise<CliResult> {
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) childEnv[key] = value;
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: childEnv, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI_PATH, ...args], { env: childEnv, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -39,8 +39,10 @@ async function promptPassword(prompt: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) throw usageError('no password: set TESSERA_PASSWORD, or run the command in a terminal to be asked for it.');
 
-  process.stderr.write(prompt);
+  // Raw mode goes on before the prompt appears, so that a password typed or pasted as soon as
+  // the prompt shows is not echoed by the terminal's line discipline.
   input.setRawMode(true);
+  process.stderr.write(prompt);
   input.resume();
   input.setEncoding('utf8');
   try {

@@ -81,6 +81,10 @@ describe('tessera CLI commands', () => {
     assert.equal(updated.description, 'Exports issues nightly');
     assert.deepEqual(updated.access[0].resources, { project: '*' });
 
+    const withoutAccess = await json(['accounts', 'update', 'nightly-export', '--no-access']);
+    assert.deepEqual(withoutAccess.access, []);
+    assert.equal(withoutAccess.description, 'Exports issues nightly');
+
     assert.equal((await json(['accounts', 'disable', created.id])).status, 'disabled');
     assert.equal((await json(['accounts', 'enable', created.id])).status, 'active');
 

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { PolicyStore } from './accounts/policy-store.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
+import { ensureTesseraInstance } from './admin-api/tessera-instance.js';
 import { buildApp } from './app.js';
 import { pruneAuditLog } from './audit/retention.js';
 import { AuditSinkDispatcher } from './audit/sinks/dispatcher.js';
@@ -149,6 +150,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     };
     // The service reads the context it belongs to, so it is added to the same object.
     const context: ServerContext = Object.assign(base, { notifications: new NotificationService(base) });
+    await ensureTesseraInstance(context);
     const app = await buildApp(context);
 
     const maintenance = setInterval(() => {

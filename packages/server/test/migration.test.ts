@@ -511,6 +511,7 @@ describe('migration manifest', () => {
     assert.deepEqual(result.body.instances, [
       { slug: 'git', name: 'GIT', profile: 'bitbucket', audience: 'https://git.example.com' },
       { slug: 'jira', name: 'JIRA', profile: 'jira', audience: 'https://jira.example.com' },
+      { slug: 'tessera', name: 'Tessera admin API', profile: 'tessera', audience: `${server.baseUrl}/api/v1` },
     ]);
     assert.deepEqual(result.body.scopeMapping, {
       jira: {
@@ -519,6 +520,8 @@ describe('migration manifest', () => {
         ADMIN: ['manage:project', 'read:comment', 'read:issue', 'read:project', 'write:comment', 'write:issue'],
       },
       bitbucket: { PUBLIC_REPOS: [], REPO_READ: [], REPO_WRITE: [], REPO_ADMIN: [], PROJECT_ADMIN: [] },
+      // The admin API's scopes are already granular, so the built-in tessera instance maps none.
+      tessera: {},
     });
     assert.deepEqual(
       { ...etl, sourceId: undefined, sourceClientId: undefined, createdAt: undefined },

@@ -18,6 +18,8 @@ export interface Profile {
   title: string;
   scopes: ScopeDefinition[];
   resourceTypes: string[];
+  /** Reserved for an instance that Tessera creates itself; admins cannot create an instance with it. */
+  reserved?: boolean;
 }
 
 export const WILDCARD = '*';
@@ -96,8 +98,28 @@ const generic: Profile = {
   resourceTypes: ['resource'],
 };
 
+/**
+ * Tessera's own admin API as a product instance, so that automation reaches it with a service
+ * account's access token. `admin:read` acts like the auditor role and `admin:write` like the
+ * admin role; `admin:write` is admin-level, so granting it needs the policy opt-in.
+ */
+export const TESSERA_PROFILE_NAME = 'tessera';
+export const ADMIN_READ_SCOPE = 'admin:read';
+export const ADMIN_WRITE_SCOPE = 'admin:write';
+
+const tessera: Profile = {
+  name: TESSERA_PROFILE_NAME,
+  title: 'Tessera admin API',
+  scopes: [
+    { name: ADMIN_READ_SCOPE, description: 'Read instances, service accounts, credentials, policy, signing keys and the audit log, like the auditor role.', implies: [] },
+    { name: ADMIN_WRITE_SCOPE, description: 'Change everything the admin role may change, except admins themselves.', implies: [ADMIN_READ_SCOPE], adminLevel: true },
+  ],
+  resourceTypes: [],
+  reserved: true,
+};
+
 export const BUILT_IN_PROFILES: ReadonlyMap<string, Profile> = new Map(
-  [jira, confluence, bitbucket, bamboo, crowd, generic].map((profile) => [profile.name, profile]),
+  [jira, confluence, bitbucket, bamboo, crowd, generic, tessera].map((profile) => [profile.name, profile]),
 );
 
 export function findProfile(name: string): Profile | undefined {

@@ -11,6 +11,8 @@ import type { AdminRole, AdminRow, Database } from '../storage/tables.js';
 import { instanceIndex, isUniqueViolation } from './account-store.js';
 import { adminActor } from './auth.js';
 import { requireFullAdmin } from './permissions.js';
+import { isBuiltInInstance } from './tessera-instance.js';
+import { requireSignedInAdmin } from './token-auth.js';
 import { IdParams, NoQuery, StringEnum } from './schemas.js';
 import { timestamp } from './views.js';
 
@@ -64,6 +66,8 @@ async function resolveInstances(ctx: ServerContext, role: AdminRole, refs: strin
       refs.map((ref, index) => {
         const instance = instances.find((row) => row.id === ref || row.slug === ref);
         if (!instance) throw new RequestError('unknown_instance', `instances[${index}] "${ref}" is not a known instance slug or id.`, `instances[${index}]`);
+        // Managing grants on the tessera instance means handing out admin:write, which is the admin role's power.
+        if (isBuiltInInstance(instance)) throw new RequestError('validation_failed', `instances[${index}] "${ref}" is the built-in tessera instance; give the admin role instead of delegating it.`, `instances[${index}]`);
         return instance.id;
       }),
     ),
@@ -94,7 +98,10 @@ function audit(ctx: ServerContext, request: FastifyRequest, action: string, targ
 /** Registers the routes that manage admins and their roles; only the admin role may use them. */
 export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   // onRequest, so that a forbidden caller learns that before how to fix a body.
-  app.addHook('onRequest', async (request) => requireFullAdmin(request));
+  app.addHook('onRequest', async (request) => {
+    requireSignedInAdmin(request, 'Admin management');
+    requireFullAdmin(request);
+  });
 
   app.get('/admins', { schema: { querystring: NoQuery } }, async () => {
     const rows = await listAdmins(ctx.db);

@@ -5,6 +5,7 @@ import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { verifySignedToken } from '../oauth/verify-token.js';
 import { adminInstanceIds, findSession } from '../storage/admins.js';
+import { authenticateAdminToken } from './token-auth.js';
 import type { AdminRole } from '../storage/tables.js';
 
 export const SESSION_COOKIE = 'tessera_session';
@@ -18,6 +19,12 @@ export interface AdminPrincipal {
   csrfToken: string;
   /** Instances an instance-admin manages; empty for other roles. */
   instanceIds: string[];
+  /**
+   * Set when a service account called with an access token for the tessera instance. Its id
+   * and name are then the account's, its role follows the token's scopes, and it has no
+   * session or CSRF token.
+   */
+  serviceAccount?: { credentialId: string; scopes: string[] };
 }
 
 declare module 'fastify' {
@@ -59,8 +66,8 @@ function sameToken(a: string, b: string): boolean {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Service-account credentials sent to the admin API are rejected and audited: service
- * accounts have no way in, even with a valid token or secret.
+ * Rejects and audits service-account credentials that the admin API does not accept: a client
+ * secret, or a token for an instance other than the built-in tessera instance.
  */
 async function rejectServiceAccount(ctx: ServerContext, request: FastifyRequest): Promise<void> {
   const authorization = request.headers.authorization ?? '';
@@ -78,17 +85,27 @@ async function rejectServiceAccount(ctx: ServerContext, request: FastifyRequest)
   });
   throw new RequestError(
     'service_account_sign_in',
-    'The admin API does not accept service-account tokens or client secrets: service accounts have no admin access. Sign in as an admin with POST /api/v1/session.',
+    'The admin API does not accept client secrets or tokens for other instances. Sign in as an admin with POST /api/v1/session, or send a token for the tessera instance from an account granted admin:read or admin:write there.',
   );
 }
 
-/** Requires a signed-in admin, and for state-changing methods the session's CSRF token. */
+/**
+ * Requires a signed-in admin, and for state-changing methods the session's CSRF token, or a
+ * service account's bearer token for the tessera instance. Bearer requests carry no cookie, so
+ * a cross-site form cannot send them and they need no CSRF token.
+ */
 export function requireAdmin(ctx: ServerContext) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     const sessionId = readCookie(request, SESSION_COOKIE);
     const session = sessionId ? await findSession(ctx.db, hashSessionId(sessionId), ctx.clock.now()) : undefined;
 
     if (!session) {
+      const tokenPrincipal = await authenticateAdminToken(ctx, request, reply);
+      if (tokenPrincipal) {
+        request.admin = tokenPrincipal;
+        return;
+      }
+
       await rejectServiceAccount(ctx, request);
       throw new RequestError('unauthenticated', 'Sign in first: POST /api/v1/session with {"username", "password"}, then send the session cookie.');
     }
@@ -105,13 +122,24 @@ export function requireAdmin(ctx: ServerContext) {
   };
 }
 
+/** Describes the caller's role for a forbidden message: the admin's role, or the token's scopes. */
+export function callerRole(request: FastifyRequest): string {
+  const admin = request.admin;
+  if (!admin) return 'you are not signed in';
+  if (admin.serviceAccount) return `your token has the scopes ${admin.serviceAccount.scopes.join(' ')}, which act as the ${admin.role} role; admin:write acts as the admin role`;
+  return `you are signed in as ${admin.role}`;
+}
+
 /** Requires the admin role; see permissions.ts for the finer checks of the other roles. */
 export function requireRole(request: FastifyRequest, role: 'admin'): void {
   if (request.admin?.role !== role) {
-    throw new RequestError('forbidden', `This action needs the ${role} role; you are signed in as ${request.admin?.role ?? 'nobody'}.`);
+    throw new RequestError('forbidden', `This action needs the ${role} role; ${callerRole(request)}.`);
   }
 }
 
+/** The audit actor of an admin API request: the admin, or the service account and the credential its token came from. */
 export function adminActor(request: FastifyRequest) {
-  return { type: 'admin' as const, id: request.admin!.id };
+  const admin = request.admin!;
+  if (admin.serviceAccount) return { type: 'service_account' as const, id: admin.id, credentialId: admin.serviceAccount.credentialId };
+  return { type: 'admin' as const, id: admin.id };
 }

@@ -79,10 +79,10 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
 }
 
 /** Returns whom a key belongs to; two callers may use the same key without meeting. */
+/** Names the caller that owns a key: an admin, or a service account calling with a token. */
 function ownerOf(request: FastifyRequest): string {
-  // NOTE: only admins reach these routes today. A caller signed in as a service account needs
-  // its own prefix here, such as `service_account:<id>`.
-  return `admin:${request.admin!.id}`;
+  const admin = request.admin!;
+  return admin.serviceAccount ? `service_account:${admin.id}` : `admin:${admin.id}`;
 }
 
 function canonicalJson(value: unknown): string {

@@ -13,6 +13,7 @@ import { adminActor, requireRole } from './auth.js';
 import { instanceScope } from './permissions.js';
 import { checkTokenLifetime } from '../accounts/policy-rules.js';
 import { DisplayName, IdParams, NoQuery, SLUG_PATTERN, StringEnum } from './schemas.js';
+import { isBuiltInInstance } from './tessera-instance.js';
 import { instanceView } from './views.js';
 import { IdempotencyHeaders, replayOrClaim, storeResponse } from './idempotency.js';
 
@@ -36,6 +37,7 @@ const CreateInstanceBody = Type.Object(
 const UpdateInstanceBody = Type.Object(
   {
     slug: Type.Optional(Type.String({ maxLength: 200 })),
+    profile: Type.Optional(Type.String({ maxLength: 64 })),
     name: Type.Optional(DisplayName(200)),
     audience: Type.Optional(Audience),
     accessTokenLifetimeSeconds: Type.Optional(Lifetime),
@@ -59,10 +61,18 @@ function validateAudience(raw: string): string {
 }
 
 function validateProfile(name: string): string {
+  const choices = [...BUILT_IN_PROFILES.values()].filter((profile) => !profile.reserved).map((profile) => profile.name);
+  if (BUILT_IN_PROFILES.get(name)?.reserved) {
+    throw new RequestError('validation_failed', `profile "${name}" is reserved for the built-in instance that Tessera creates itself; use one of: ${choices.join(', ')}.`, 'profile');
+  }
   if (!BUILT_IN_PROFILES.has(name)) {
-    throw new RequestError('validation_failed', `profile "${name.slice(0, 64)}" is unknown; use one of: ${[...BUILT_IN_PROFILES.keys()].join(', ')}.`, 'profile');
+    throw new RequestError('validation_failed', `profile "${name.slice(0, 64)}" is unknown; use one of: ${choices.join(', ')}.`, 'profile');
   }
   return name;
+}
+
+function builtIn(instance: InstanceRow, change: string): RequestError {
+  return new RequestError('instance_built_in', `"${instance.slug}" is the built-in instance of the admin API, so ${change}; its audience follows the issuer (TESSERA_ISSUER) at every start.`);
 }
 
 async function requireInstance(ctx: ServerContext, id: string): Promise<InstanceRow> {
@@ -128,11 +138,16 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.patch('/instances/:id', { schema: { params: IdParams, body: UpdateInstanceBody } }, async (request) => {
     requireRole(request, 'admin');
     const before = await requireInstance(ctx, (request.params as { id: string }).id);
-    const body = request.body as { slug?: string; name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
+    const body = request.body as { slug?: string; profile?: string; name?: string; audience?: string; accessTokenLifetimeSeconds?: number | null; tokenFormat?: 'jwt' | 'opaque' };
     checkTokenLifetime(await ctx.policies.current(), body.accessTokenLifetimeSeconds);
     if (body.slug !== undefined && body.slug !== before.slug) {
       throw new RequestError('validation_failed', `slug cannot change, because grants and scripts refer to "${before.slug}"; create a new instance with the new slug instead.`, 'slug');
     }
+    if (body.profile !== undefined && body.profile !== before.profile) {
+      if (isBuiltInInstance(before)) throw builtIn(before, 'its profile cannot change');
+      throw new RequestError('validation_failed', `profile cannot change, because the grants on "${before.slug}" name its scopes; create a new instance with the other profile instead.`, 'profile');
+    }
+    if (body.audience !== undefined && isBuiltInInstance(before) && validateAudience(body.audience) !== before.audience) throw builtIn(before, 'its audience cannot change');
 
     const after: InstanceRow = { ...before, updated_at: ctx.clock.now() };
     if (body.name !== undefined) after.name = body.name;
@@ -155,6 +170,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.delete('/instances/:id', { schema: { params: IdParams } }, async (request, reply) => {
     requireRole(request, 'admin');
     const instance = await requireInstance(ctx, (request.params as { id: string }).id);
+    if (isBuiltInInstance(instance)) throw builtIn(instance, 'it cannot be deleted');
 
     await ctx.audit.transaction(async (trx) => {
       const grants = await countGrantsOnInstance(trx, instance.id);

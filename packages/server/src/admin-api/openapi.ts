@@ -48,9 +48,10 @@ export async function registerOpenApi(app: FastifyInstance, issuer: string): Pro
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'tessera_session', description: 'Set by POST /api/v1/session. State-changing requests also send X-CSRF-Token.' },
+          serviceAccountToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token for the built-in tessera instance (audience <issuer>/api/v1) with admin:read or admin:write. Admin management and sessions stay with signed-in admins.' },
         },
       },
-      security: [{ session: [] }],
+      security: [{ session: [] }, { serviceAccountToken: [] }],
     },
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Grant } from '../accounts/access.js';
 import { RequestError } from '../accounts/errors.js';
 import { sourceOf } from '../audit/event.js';
+import { adminActor, callerRole } from './auth.js';
 import type { ServerContext } from '../context.js';
 import { grantsOf } from '../storage/accounts.js';
 
@@ -20,13 +21,13 @@ function forbidden(message: string): RequestError {
 /** Requires the admin role, for organisation-wide settings such as instances, policy, keys and admins. */
 export function requireFullAdmin(request: FastifyRequest): void {
   const role = request.admin?.role;
-  if (role !== 'admin') throw forbidden(`This action needs the admin role; you are signed in as ${role ?? 'nobody'}.`);
+  if (role !== 'admin') throw forbidden(`This action needs the admin role; ${callerRole(request)}.`);
 }
 
 /** Requires a role that may change service accounts; auditors only read. */
 export function requireAccountManager(request: FastifyRequest): void {
   const role = request.admin?.role;
-  if (role !== 'admin' && role !== 'instance-admin') throw forbidden(`This action needs the admin or instance-admin role; you are signed in as ${role ?? 'nobody'}.`);
+  if (role !== 'admin' && role !== 'instance-admin') throw forbidden(`This action needs the admin or instance-admin role; ${callerRole(request)}.`);
 }
 
 /** Rejects an instance-admin, for organisation-wide data such as audit sinks, retention and migration imports. */
@@ -79,7 +80,7 @@ export async function auditForbidden(ctx: ServerContext, request: FastifyRequest
   if (!request.admin) return;
   try {
     await ctx.audit.write({
-      actor: { type: 'admin', id: request.admin.id },
+      actor: adminActor(request),
       action: 'admin.forbidden',
       source: sourceOf(request),
       outcome: 'failure',

@@ -9,6 +9,7 @@ export async function profileRoutes(app: FastifyInstance): Promise<void> {
       name: profile.name,
       title: profile.title,
       resourceTypes: profile.resourceTypes,
+      reserved: profile.reserved === true,
       scopes: profile.scopes.map((scope) => ({
         name: scope.name,
         description: scope.description,

@@ -8,6 +8,7 @@ import { findAccountByClientId, findAccountByName } from '../storage/accounts.js
 import { deleteSession, findAdminByUsername } from '../storage/admins.js';
 import { adminActor, requireAdmin, sessionCookie } from './auth.js';
 import { sessionAdminView, startSession } from './sessions.js';
+import { requireSignedInAdmin } from './token-auth.js';
 
 const SignInBody = Type.Object(
   {
@@ -73,11 +74,13 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
   });
 
   app.get('/session', { onRequest: requireAdmin(ctx) }, async (request) => {
+    requireSignedInAdmin(request, 'A session');
     const admin = request.admin!;
     return { admin: await sessionAdminView(ctx, admin), csrfToken: admin.csrfToken };
   });
 
   app.delete('/session', { onRequest: requireAdmin(ctx) }, async (request, reply) => {
+    requireSignedInAdmin(request, 'A session');
     await ctx.audit.transaction(async (trx) => {
       await deleteSession(trx, request.admin!.sessionIdHash);
       await ctx.audit.writeInTransaction(trx, [{ actor: adminActor(request), action: 'admin.sign_out', source: sourceOf(request), outcome: 'success' }]);

@@ -146,7 +146,9 @@ export async function computePlan(client: AdminApiClient, file: ApplyFile, prune
   }
   if (prune && file.instances) {
     const wanted = new Set(file.instances.map((spec) => spec.slug));
-    for (const instance of instances.filter((item) => !wanted.has(item.slug))) plan.push({ kind: 'instance', name: instance.slug, action: 'delete', path: '', changes: [], id: instance.id });
+    // The server creates its own admin API instance at every start, so no file lists it or may delete it.
+    const prunable = instances.filter((item) => !wanted.has(item.slug) && item.profile !== 'tessera');
+    for (const instance of prunable) plan.push({ kind: 'instance', name: instance.slug, action: 'delete', path: '', changes: [], id: instance.id });
   }
   return plan;
 }

@@ -6,6 +6,7 @@ import type { AuditEventInput } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { newId } from '../crypto/secrets.js';
 import { adminInstanceIds, findAdminByUsername, insertAdmin, replaceAdminInstances, updateAdmin } from '../storage/admins.js';
+import { isBuiltInInstance } from '../admin-api/tessera-instance.js';
 import { listInstances } from '../storage/instances.js';
 import type { AdminRow, Database } from '../storage/tables.js';
 import type { OidcConfig } from './config.js';
@@ -50,11 +51,15 @@ function readUsername(config: OidcConfig, claims: Record<string, unknown>): stri
   return username;
 }
 
-/** Resolves the instance slugs of the role map to ids; slugs that name no instance are left out. */
+/**
+ * Resolves the instance slugs of the role map to ids; slugs that name no instance are left out.
+ * The built-in tessera instance counts as unknown, because an instance-admin of it could grant
+ * admin:write and so act as a full admin.
+ */
 async function resolveInstanceIds(db: Kysely<Database>, mapped: MappedRole): Promise<{ ids: string[]; unknownSlugs: string[] }> {
   if (mapped.role !== 'instance-admin') return { ids: [], unknownSlugs: [] };
 
-  const instances = await listInstances(db);
+  const instances = (await listInstances(db)).filter((row) => !isBuiltInInstance(row));
   const ids = mapped.instanceSlugs.flatMap((slug) => instances.filter((row) => row.slug === slug).map((row) => row.id));
   const unknownSlugs = mapped.instanceSlugs.filter((slug) => !instances.some((row) => row.slug === slug));
   return { ids: [...new Set(ids)].sort(), unknownSlugs };

@@ -1,3 +1,4 @@
+import { TESSERA_PROFILE_NAME } from '@tessera/shared';
 import type { Kysely } from 'kysely';
 import { csvCell } from '../admin-api/audit-events.js';
 import { timestamp } from '../admin-api/views.js';
@@ -37,7 +38,9 @@ async function reporterNames(db: Kysely<Database>, rows: InstanceSeatsRow[]): Pr
  */
 export async function buildSeatReport(db: Kysely<Database>, now: number, withinInstances?: string[]) {
   const [allInstances, seats, counts, allGranted] = await Promise.all([listInstances(db), listSeats(db), countAccountsPerInstance(db), countGrantedAccounts(db)]);
-  const instances = withinInstances ? allInstances.filter((row) => withinInstances.includes(row.id)) : allInstances;
+  // The tessera instance is Tessera's own admin API, not a licensed product, so it has no seats.
+  const products = allInstances.filter((row) => row.profile !== TESSERA_PROFILE_NAME);
+  const instances = withinInstances ? products.filter((row) => withinInstances.includes(row.id)) : products;
   const names = await reporterNames(db, seats);
   const seatsByInstance = new Map(seats.map((row) => [row.instance_id, row]));
   const countOf = (instanceId: string, status: string) => counts.find((row) => row.instanceId === instanceId && row.status === status)?.count ?? 0;

@@ -7,6 +7,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { ManualClock } from '../../src/clock.js';
 import { type TesseraConfig, loadConfig } from '../../src/config.js';
+import { ensureTesseraInstance } from '../../src/admin-api/tessera-instance.js';
 import { type Tessera, createTessera } from '../../src/server.js';
 import { openDatabase } from '../../src/storage/database.js';
 
@@ -177,6 +178,8 @@ export async function startTestServer(options: { config?: Partial<TesseraConfig>
   // The issuer must match the address clients use, which is known only after listening.
   const baseUrl = address.replace('localhost', '127.0.0.1');
   if (!options.config?.issuer) tessera.context.config.issuer = baseUrl;
+  // The tessera instance's audience follows the issuer, as it would on a restart with the new issuer.
+  await ensureTesseraInstance(tessera.context);
 
   const admin = new AdminClient(baseUrl);
   // fetch may reuse a keep-alive socket of a server that stopped on the same port; one retry opens a new one.

@@ -151,6 +151,8 @@ export interface Profile {
   title: string;
   resourceTypes: string[];
   scopes: ProfileScope[];
+  /** Only the built-in tessera instance uses it, so no new instance may choose it. */
+  reserved: boolean;
 }
 
 export interface AuditEvent {

@@ -84,7 +84,7 @@ function InstanceEditor({ existing, profiles }: { existing?: Instance; profiles:
             value={profile}
             onChange={edit(setProfile, 'profile')}
             error={form.errorFor('profile')}
-            options={profiles.map((candidate) => ({ value: candidate.name, label: candidate.title }))}
+            options={profiles.filter((candidate) => !candidate.reserved).map((candidate) => ({ value: candidate.name, label: candidate.title }))}
             hint={chosenProfile ? `Scopes: ${chosenProfile.scopes.map((scope) => scope.name).join(', ')}. Resource types: ${chosenProfile.resourceTypes.join(', ') || 'none'}.` : undefined}
           />
         </>

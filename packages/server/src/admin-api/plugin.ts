@@ -5,6 +5,7 @@ import { auditRetentionRoutes } from './audit-retention.js';
 import { auditSinkRoutes } from './audit-sinks.js';
 import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
+import { federationRoutes } from './federations.js';
 import { instanceRoutes } from './instances.js';
 import { notificationRoutes } from './notifications.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
@@ -58,7 +59,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   // signed in learns that first rather than how to fix a body it cannot submit anyway.
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes, auditSinkRoutes, auditRetentionRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, federationRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes, auditSinkRoutes, auditRetentionRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

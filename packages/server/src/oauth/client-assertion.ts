@@ -103,7 +103,7 @@ export async function authenticateClientAssertion(ctx: ServerContext, presented:
   let anyKeyFits = false;
   let match: { credential: CredentialRow; payload: JWTPayload; failure?: string } | undefined;
 
-  for (const candidate of await candidatesFor(ctx, keyCredentials, peeked.header, () => (unreachable = true))) {
+  for await (const candidate of candidatesFor(ctx, keyCredentials, peeked.header, () => (unreachable = true))) {
     for (const key of candidate.keys) {
       anyKeyFits = true;
       const check = await checkJwtWithKey(presented.assertion, key, {
@@ -138,22 +138,24 @@ export async function authenticateClientAssertion(ctx: ServerContext, presented:
   return { account, credential, method: 'private_key_jwt' };
 }
 
-/** The keys of each credential that fit the assertion's header: its kid, when both name one, and its algorithm. */
-async function candidatesFor(ctx: ServerContext, credentials: CredentialRow[], header: { alg: string; kid?: string }, onUnreachable: () => void): Promise<Candidate[]> {
-  const candidates: Candidate[] = [];
+/**
+ * The keys of each credential that fit the assertion's header: its kid, when both name one,
+ * and its algorithm. Yields one credential at a time, so that a JWKS URL is only consulted
+ * when no earlier credential's key verified.
+ */
+async function* candidatesFor(ctx: ServerContext, credentials: CredentialRow[], header: { alg: string; kid?: string }, onUnreachable: () => void): AsyncGenerator<Candidate> {
   for (const credential of credentials) {
     if (credential.public_jwk !== null) {
       const jwk = JSON.parse(credential.public_jwk) as JWK;
       const kidMatches = header.kid === undefined || jwk.kid === undefined || jwk.kid === header.kid;
-      candidates.push({ credential, keys: kidMatches && keyFitsAlgorithm(jwk, header.alg) ? [importVerificationKey(jwk)] : [] });
+      yield { credential, keys: kidMatches && keyFitsAlgorithm(jwk, header.alg) ? [importVerificationKey(jwk)] : [] };
     } else if (credential.jwks_url !== null) {
       try {
-        candidates.push({ credential, keys: await ctx.remoteKeys.keysFor(credential.jwks_url, header) });
+        yield { credential, keys: await ctx.remoteKeys.keysFor(credential.jwks_url, header) };
       } catch (error) {
         if (!(error instanceof RemoteKeyError)) throw error;
         onUnreachable();
       }
     }
   }
-  return candidates;
 }

@@ -410,8 +410,13 @@ const provider: MigrationProvider = {
   },
 };
 
+/**
+ * Features built side by side take their migration numbers in advance and land in any order,
+ * so a database may already have later numbers when an earlier one arrives. Such migrations
+ * touch separate tables and columns, so they run in the order they arrive.
+ */
 export function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migration_lock' });
+  return new Migrator({ db, provider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migration_lock', allowUnorderedMigrations: true });
 }
 
 /** Applies every pending migration and returns the names applied; throws with the failing one. */

@@ -50,6 +50,11 @@ export interface TesseraConfig {
   oidc?: OidcConfig;
   /** Bearer token that GET /metrics requires from every caller. When absent, only loopback callers are served. */
   metricsToken?: string;
+  /**
+   * Lets JWKS URLs and federation issuers use plain http on a loopback address
+   * (127.0.0.1, localhost, [::1]). For tests and local trials only; https is required otherwise.
+   */
+  allowInsecureJwksUrls: boolean;
 }
 
 export const DEFAULTS = {
@@ -72,6 +77,14 @@ export type ConfigOverrides = Partial<TesseraConfig>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function parseBoolean(name: string, raw: string | boolean | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false; got "${raw}".`);
 }
 
 function parseInteger(name: string, raw: string | number | undefined, fallback: number, min: number, max: number): number {
@@ -167,6 +180,7 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     auditSinkPollMs: parseInteger('TESSERA_AUDIT_SINK_POLL_MS', flags.auditSinkPollMs ?? env.TESSERA_AUDIT_SINK_POLL_MS, DEFAULTS.auditSinkPollMs, 50, 3_600_000),
     oidc: flags.oidc ?? parseOidc(env),
     metricsToken: parseMetricsToken(flags.metricsToken ?? (env.TESSERA_METRICS_TOKEN || undefined)),
+    allowInsecureJwksUrls: parseBoolean('TESSERA_ALLOW_INSECURE_JWKS_URLS', flags.allowInsecureJwksUrls ?? env.TESSERA_ALLOW_INSECURE_JWKS_URLS, false),
   };
 }
 

@@ -9,6 +9,7 @@ import type { TesseraConfig } from './config.js';
 import type { KeyMaterial } from './crypto/master-key.js';
 import type { NotificationService } from './notify/service.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
+import type { RemoteKeys } from './oauth/remote-keys.js';
 import type { KeyRing } from './oauth/signing-keys.js';
 import type { Database } from './storage/tables.js';
 import type { FailureThrottle } from './throttle.js';
@@ -33,6 +34,8 @@ export interface ServerContext {
   metrics: ServerMetrics;
   /** Expiry and dormancy notifications and their scheduler. */
   notifications: NotificationService;
+  /** Cached key sets of clients (JWKS URLs) and of outside issuers. */
+  remoteKeys: RemoteKeys;
   throttles: {
     /** Failed client authentications per client id and source address. */
     clientAndAddress: FailureThrottle;

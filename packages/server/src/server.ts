@@ -17,6 +17,7 @@ import { KeyMaterial, loadMasterKey } from './crypto/master-key.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { newId } from './crypto/secrets.js';
 import { NotificationService } from './notify/service.js';
+import { REMOTE_KEY_DEFAULTS, RemoteKeys } from './oauth/remote-keys.js';
 import { KeyRing } from './oauth/signing-keys.js';
 import { countAdmins, insertAdmin } from './storage/admins.js';
 import { LocalChangeFeed, PostgresChangeFeed } from './storage/change-feed.js';
@@ -27,6 +28,7 @@ import { pruneRevocations } from './storage/revocations.js';
 import { pruneOpaqueTokens } from './storage/opaque-tokens.js';
 import { pruneDpopProofs } from './storage/dpop-proofs.js';
 import { pruneIdempotencyKeys } from './storage/idempotency-keys.js';
+import { pruneUsedAssertions } from './storage/used-assertions.js';
 import type { Database } from './storage/tables.js';
 import { FailureThrottle } from './throttle.js';
 import { LastUsedTracker } from './usage/last-used.js';
@@ -83,6 +85,9 @@ async function bootstrapAdmin(db: Kysely<Database>, audit: AuditWriter, config: 
 function warnAboutDevelopmentDefaults(config: TesseraConfig, masterKeySource: string, masterKeyPath: string | undefined, dialect: string, logger: Logger): void {
   if (masterKeySource !== 'environment') {
     logger.warn({ path: masterKeyPath }, `${masterKeySource === 'new-file' ? 'generated a master key file' : 'using the master key file'}; set TESSERA_MASTER_KEY from a secret store in production and keep the file out of backups of the database`);
+  }
+  if (config.allowInsecureJwksUrls) {
+    logger.warn('TESSERA_ALLOW_INSECURE_JWKS_URLS is on: JWKS URLs and federation issuers may use plain http on loopback addresses; turn it off outside tests');
   }
   if (config.issuer.startsWith('http:')) {
     logger.warn({ issuer: config.issuer }, 'the issuer uses plain http; set TESSERA_ISSUER to the https URL clients reach in production');
@@ -142,6 +147,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       policies,
       metrics,
       rateLimiter: new RateLimiter(clock),
+      remoteKeys: new RemoteKeys(clock, logger, { ...REMOTE_KEY_DEFAULTS, allowInsecure: config.allowInsecureJwksUrls }),
       throttles: {
         clientAndAddress: new FailureThrottle(clock, 10, 60_000),
         address: new FailureThrottle(clock, 100, 60_000),
@@ -159,6 +165,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       pruneRevocations(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning the revocation feed failed; retrying in an hour'));
       pruneDpopProofs(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning seen DPoP proofs failed; retrying in an hour'));
       pruneIdempotencyKeys(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning expired idempotency keys failed; retrying in an hour'));
+      pruneUsedAssertions(database.db, clock.now()).catch((error) => logger.warn({ err: error }, 'pruning used assertion ids failed; retrying in an hour'));
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
     context.notifications.start();

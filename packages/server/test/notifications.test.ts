@@ -113,7 +113,7 @@ describe('expiry notifications', () => {
       type: 'credential.expiring',
       createdAt: new Date(expiresAt - 7 * DAY_MS).toISOString(),
       account: { id: account.id, name: account.body.name, clientId: account.clientId, owner: 'ops', lastUsedAt: null, url: `${server.baseUrl}/service-accounts/${account.id}` },
-      credential: { id: account.credentialId, expiresAt: new Date(expiresAt).toISOString(), daysLeft: 7, leadDays: 7 },
+      credential: { id: account.credentialId, type: 'secret', expiresAt: new Date(expiresAt).toISOString(), daysLeft: 7, leadDays: 7 },
     });
 
     const audit = await server.admin.get('/audit-events?action=notification.signing_secret_read');

@@ -117,8 +117,10 @@ describe('real OAuth clients against Tessera', () => {
     assert.equal(metadata.jwks_uri, `${server.baseUrl}/oauth/jwks`);
     assert.equal(metadata.introspection_endpoint, `${server.baseUrl}/oauth/introspect`);
     assert.equal(metadata.revocation_endpoint, `${server.baseUrl}/oauth/revoke`);
-    assert.deepEqual(metadata.grant_types_supported, ['client_credentials']);
-    assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(metadata.grant_types_supported, ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(metadata.token_endpoint_auth_signing_alg_values_supported, ['ES256', 'RS256', 'PS256', 'EdDSA', 'Ed25519']);
+    assert.deepEqual(metadata.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
   });
 
   it('JWKS publishes public keys only', async () => {

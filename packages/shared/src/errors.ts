@@ -52,6 +52,8 @@ export const ADMIN_ERRORS = {
   instance_in_use: { status: 409, title: 'Service accounts still hold grants on this instance.' },
   credential_not_live: { status: 409, title: 'The credential is revoked or expired.' },
   credential_already_rotated: { status: 409, title: 'The credential was already rotated; rotate its replacement instead.' },
+  credential_not_rotatable: { status: 409, title: 'A public key credential cannot be rotated by the server; register the new key instead.' },
+  federation_exists: { status: 409, title: 'A live federation with the same issuer, subject, audience and claims already exists.' },
   audience_taken: { status: 409, title: 'Another instance already has this audience.' },
   delivery_not_failed: { status: 409, title: 'Only a failed notification delivery can be retried.' },
   proposal_decided: { status: 409, title: 'The migration proposal was already accepted or rejected.' },

@@ -1,4 +1,5 @@
 import { findProfile } from '@tessera/shared';
+import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { type AccessGrantInput, type Grant, type InstanceRef, validateAccess } from '../accounts/access.js';
 import { RequestError } from '../accounts/errors.js';
@@ -71,23 +72,28 @@ export async function loadAccountViews(ctx: ServerContext, accounts: ServiceAcco
 }
 
 /**
- * Creates a credential row and its secret, within the policy's lifetime and live-credential
- * limits. The secret is returned to show once; only its keyed hash is stored. `replacing`
- * names a credential that a rotation retires, which therefore does not count against the limit.
+ * A new credential row, within the policy's lifetime and live-credential limits, which secrets
+ * and public keys share. `replacing` names a credential that a rotation retires, which
+ * therefore does not count against the limit.
  */
-export async function createCredential(ctx: ServerContext, db: Kysely<Database>, accountId: string, expiresInDays: number | null | undefined, options: { field?: string; replacing?: string } = {}) {
+async function newCredentialRow(
+  ctx: ServerContext,
+  db: Kysely<Database>,
+  accountId: string,
+  expiresInDays: number | null | undefined,
+  kind: Pick<CredentialRow, 'kind' | 'secret_hash' | 'public_jwk' | 'jwks_url'>,
+  options: { field?: string; replacing?: string },
+): Promise<CredentialRow> {
   const policy = await ctx.policies.current(db);
   const now = ctx.clock.now();
-  const field = options.field ?? 'expiresInDays';
-  const days = credentialLifetimeDays(policy, expiresInDays, field);
+  const days = credentialLifetimeDays(policy, expiresInDays, options.field ?? 'expiresInDays');
   const live = (await credentialsOf(db, accountId)).filter((row) => row.id !== options.replacing && credentialStatus(row, now) === 'active');
   checkLiveCredentialCount(policy, live.length);
 
-  const secret = generateClientSecret();
-  const row: CredentialRow = {
+  return {
     id: newId(),
     account_id: accountId,
-    secret_hash: ctx.keyMaterial.hashSecret(secret),
+    ...kind,
     created_at: now,
     expires_at: days === null ? null : now + days * DAY_MS,
     revoked_at: null,
@@ -95,8 +101,34 @@ export async function createCredential(ctx: ServerContext, db: Kysely<Database>,
     last_used_ip: null,
     replaced_by: null,
   };
+}
+
+/**
+ * Creates a credential row and its secret. The secret is returned to show once; only its
+ * keyed hash is stored.
+ */
+export async function createCredential(ctx: ServerContext, db: Kysely<Database>, accountId: string, expiresInDays: number | null | undefined, options: { field?: string; replacing?: string } = {}) {
+  const secret = generateClientSecret();
+  const row = await newCredentialRow(ctx, db, accountId, expiresInDays, { kind: 'secret', secret_hash: ctx.keyMaterial.hashSecret(secret), public_jwk: null, jwks_url: null }, options);
   await insertCredential(db, row);
   return { row, secret };
+}
+
+/**
+ * Creates a public key credential for private_key_jwt, from a validated public JWK or a JWKS
+ * URL. Its secret hash is empty, which no presented secret matches.
+ */
+export async function createKeyCredential(ctx: ServerContext, db: Kysely<Database>, accountId: string, expiresInDays: number | null | undefined, key: { jwk: JWK } | { jwksUrl: string }) {
+  const row = await newCredentialRow(
+    ctx,
+    db,
+    accountId,
+    expiresInDays,
+    { kind: 'public_key', secret_hash: '', public_jwk: 'jwk' in key ? JSON.stringify(key.jwk) : null, jwks_url: 'jwksUrl' in key ? key.jwksUrl : null },
+    {},
+  );
+  await insertCredential(db, row);
+  return row;
 }
 
 /** Tells whether a database error is a unique-constraint violation, on SQLite or PostgreSQL. */

@@ -6,7 +6,9 @@ import type { ServerContext } from '../context.js';
 import { credentialsOf, findCredential, setCredentialReplaced, setCredentialRevoked } from '../storage/credentials.js';
 import { appendRevocations } from '../storage/revocations.js';
 import type { CredentialRow } from '../storage/tables.js';
-import { createCredential, requireAccount } from './account-store.js';
+import { normaliseClientJwk, PublicKeyError } from '../oauth/public-keys.js';
+import { keySourceUrlProblem } from '../oauth/remote-keys.js';
+import { createCredential, createKeyCredential, requireAccount } from './account-store.js';
 import { adminActor } from './auth.js';
 import { requireAccountInScope, requireAccountManager } from './permissions.js';
 import { CredentialRequestSchema, IdParams, NoQuery } from './schemas.js';
@@ -30,6 +32,46 @@ const RotateBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * Today's body ({expiresInDays}) creates a secret; `publicKey` (a public JWK) or `jwksUrl`
+ * creates a public key credential for private_key_jwt instead.
+ */
+const CreateCredentialBody = Type.Object(
+  {
+    ...CredentialRequestSchema.properties,
+    publicKey: Type.Optional(Type.Object({}, { additionalProperties: true, maxProperties: 40 })),
+    jwksUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+interface CreateCredential {
+  expiresInDays?: number | null;
+  publicKey?: Record<string, unknown>;
+  jwksUrl?: string;
+}
+
+/** Checks the key of a new public key credential; undefined when the body asks for a secret. */
+function keyOf(ctx: ServerContext, body: CreateCredential) {
+  if (body.publicKey !== undefined && body.jwksUrl !== undefined) {
+    throw new RequestError('validation_failed', 'Send either publicKey or jwksUrl, not both: a credential is one key or one key set.', 'jwksUrl');
+  }
+  if (body.publicKey !== undefined) {
+    try {
+      return { jwk: normaliseClientJwk(body.publicKey) };
+    } catch (error) {
+      if (error instanceof PublicKeyError) throw new RequestError('validation_failed', `publicKey ${error.message}.`, 'publicKey');
+      throw error;
+    }
+  }
+  if (body.jwksUrl !== undefined) {
+    const problem = keySourceUrlProblem(body.jwksUrl, ctx.config.allowInsecureJwksUrls);
+    if (problem) throw new RequestError('validation_failed', `jwksUrl ${problem}; give the URL where the client publishes its public keys.`, 'jwksUrl');
+    return { jwksUrl: body.jwksUrl };
+  }
+  return undefined;
+}
 
 async function requireCredential(ctx: ServerContext, request: FastifyRequest): Promise<CredentialRow> {
   const { id, credentialId } = request.params as { id: string; credentialId: string };
@@ -60,12 +102,33 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     return { items: rows.map((row) => credentialView(ctx, row)), nextCursor: null };
   });
 
-  app.post('/service-accounts/:id/credentials', { schema: { params: IdParams, body: Type.Optional(CredentialRequestSchema), headers: IdempotencyHeaders } }, async (request, reply) => {
+  app.post('/service-accounts/:id/credentials', { schema: { params: IdParams, body: Type.Optional(CreateCredentialBody), headers: IdempotencyHeaders } }, async (request, reply) => {
     requireAccountManager(request);
     const account = await requireAccount(ctx, (request.params as { id: string }).id);
     await requireAccountInScope(ctx, request, account.id, true);
     if (await replayOrClaim(ctx, request, reply)) return reply;
-    const body = (request.body ?? {}) as { expiresInDays?: number | null };
+    const body = (request.body ?? {}) as CreateCredential;
+    const key = keyOf(ctx, body);
+
+    if (key) {
+      const row = await ctx.audit.transaction(async (trx) => {
+        const credential = await createKeyCredential(ctx, trx, account.id, body.expiresInDays, key);
+        const view = credentialView(ctx, credential);
+        await storeResponse(ctx, trx, request, 201, view);
+        await ctx.audit.writeInTransaction(trx, [
+          {
+            actor: adminActor(request),
+            action: 'credential.created',
+            target: { type: 'credential', id: credential.id },
+            source: sourceOf(request),
+            outcome: 'success',
+            details: { accountId: account.id, expiresAt: view.expiresAt, type: 'public_key', jwkThumbprint: view.jwkThumbprint, jwksUrl: view.jwksUrl },
+          },
+        ]);
+        return credential;
+      });
+      return reply.code(201).send(credentialView(ctx, row));
+    }
 
     const created = await ctx.audit.transaction(async (trx) => {
       const credential = await createCredential(ctx, trx, account.id, body.expiresInDays);
@@ -111,6 +174,13 @@ export async function credentialRoutes(app: FastifyInstance, ctx: ServerContext)
     if (await replayOrClaim(ctx, request, reply)) return reply;
     const body = (request.body ?? {}) as { gracePeriodSeconds?: number; expiresInDays?: number | null };
     const now = ctx.clock.now();
+
+    if (old.kind === 'public_key') {
+      throw new RequestError(
+        'credential_not_rotatable',
+        `Credential "${old.id}" is a public key, whose private half only the client holds; register the new key with POST /api/v1/service-accounts/${old.account_id}/credentials, move the client to it, then revoke this one.`,
+      );
+    }
 
     if (credentialStatus(old, now) !== 'active') {
       throw new RequestError('credential_not_live', `Credential "${old.id}" is ${credentialStatus(old, now)}, so it cannot be rotated; create a new credential with POST /api/v1/service-accounts/${old.account_id}/credentials.`);

@@ -5,6 +5,7 @@ import { auditRetentionRoutes } from './audit-retention.js';
 import { auditSinkRoutes } from './audit-sinks.js';
 import { requireAdmin } from './auth.js';
 import { credentialRoutes } from './credentials.js';
+import { federationRoutes } from './federations.js';
 import { instanceRoutes } from './instances.js';
 import { notificationRoutes } from './notifications.js';
 import { problemOf, handleAdminError, sendProblem } from './problem.js';
@@ -62,7 +63,7 @@ export async function adminApi(app: FastifyInstance, ctx: ServerContext): Promis
   await app.register(async (authenticated) => {
     authenticated.addHook('onRequest', requireAdmin(ctx));
     authenticated.addHook('onSend', releaseUnstoredKeys(ctx));
-    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes, auditSinkRoutes, auditRetentionRoutes]) {
+    for (const routes of [instanceRoutes, serviceAccountRoutes, credentialRoutes, federationRoutes, auditEventRoutes, signingKeyRoutes, profileRoutes, accountUsageRoutes, policyRoutes, adminRoutes, notificationRoutes, reportRoutes, seatRoutes, migrationRoutes, auditSinkRoutes, auditRetentionRoutes]) {
       await authenticated.register(async (scope) => routes(scope, ctx));
     }
   });

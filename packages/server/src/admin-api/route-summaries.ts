@@ -28,6 +28,10 @@ export const ROUTE_SUMMARIES: Record<string, string> = {
   'POST /api/v1/service-accounts/:id/credentials': 'Add a credential to an account',
   'DELETE /api/v1/service-accounts/:id/credentials/:credentialId': 'Revoke a credential',
   'POST /api/v1/service-accounts/:id/credentials/:credentialId/rotate': 'Rotate a credential with a grace period for the old secret',
+  'GET /api/v1/service-accounts/:id/federations': "List an account's trust rules for workload identity issuers",
+  'GET /api/v1/service-accounts/:id/federations/:federationId': 'Show a trust rule',
+  'POST /api/v1/service-accounts/:id/federations': 'Trust tokens of an outside issuer for an account (JWT bearer grant)',
+  'DELETE /api/v1/service-accounts/:id/federations/:federationId': 'Revoke a trust rule and end the tokens it issued',
   'GET /api/v1/service-accounts/:id/token-usage': 'Count token requests of an account per UTC day',
   'GET /api/v1/service-accounts/:id/notifications': 'List notifications sent about an account',
 

@@ -1,6 +1,8 @@
 import type { ServerContext } from '../context.js';
+import type { JWK } from 'jose';
+import { jwkThumbprint } from '../oauth/public-keys.js';
 import { guardrailView } from './account-guardrails.js';
-import type { CredentialRow, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
+import type { CredentialRow, FederationRow, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
 
 /** RFC 3339 UTC timestamp, or null. */
 export function timestamp(ms: number | null | undefined): string | null {
@@ -27,19 +29,58 @@ export function credentialStatus(row: CredentialRow, now: number): 'active' | 'e
   return 'active';
 }
 
-/** Builds the API view of a credential, without its secret, which is shown only when it is created. */
-export function credentialView(ctx: ServerContext, row: CredentialRow) {
+/** The last use of a credential or federation, merging a use not yet written to the database. */
+function lastUseView(ctx: ServerContext, row: { id: string; last_used_at: number | null; last_used_ip: string | null }) {
   const pending = ctx.lastUsed.pendingForCredential(row.id);
   const usedAt = Math.max(Number(row.last_used_at ?? 0), pending?.at ?? 0);
   return {
+    lastUsedAt: usedAt > 0 ? timestamp(usedAt) : null,
+    lastUsedIp: pending && pending.at >= Number(row.last_used_at ?? 0) ? pending.ip : row.last_used_ip,
+  };
+}
+
+/** What identifies a public key credential: the key and its RFC 7638 thumbprint, or the JWKS URL. */
+function publicKeyView(row: CredentialRow) {
+  const jwk = row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as JWK);
+  return { publicKey: jwk, jwkThumbprint: jwk && jwkThumbprint(jwk), jwksUrl: row.jwks_url };
+}
+
+/**
+ * Builds the API view of a credential, without its secret, which is shown only when it is
+ * created. `type` tells a secret from a public key, which also shows what identifies it.
+ */
+export function credentialView(ctx: ServerContext, row: CredentialRow) {
+  return {
     id: row.id,
+    type: row.kind,
     status: credentialStatus(row, ctx.clock.now()),
     createdAt: timestamp(row.created_at),
     expiresAt: timestamp(row.expires_at),
     revokedAt: timestamp(row.revoked_at),
-    lastUsedAt: usedAt > 0 ? timestamp(usedAt) : null,
-    lastUsedIp: pending && pending.at >= Number(row.last_used_at ?? 0) ? pending.ip : row.last_used_ip,
+    ...lastUseView(ctx, row),
     replacedBy: row.replaced_by,
+    ...(row.kind === 'public_key' ? publicKeyView(row) : {}),
+  };
+}
+
+export function federationStatus(row: FederationRow): 'active' | 'revoked' {
+  return row.revoked_at === null ? 'active' : 'revoked';
+}
+
+export function federationView(ctx: ServerContext, row: FederationRow) {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    status: federationStatus(row),
+    issuer: row.issuer,
+    jwksUrl: row.jwks_url,
+    subject: row.subject,
+    subjectPattern: row.subject_pattern,
+    audience: row.audience,
+    claims: JSON.parse(row.claims) as Record<string, string>,
+    createdAt: timestamp(row.created_at),
+    revokedAt: timestamp(row.revoked_at),
+    ...lastUseView(ctx, row),
   };
 }
 

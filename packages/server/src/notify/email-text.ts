@@ -19,7 +19,9 @@ export function emailMessage(payload: NotificationPayload): { subject: string; t
           `Credential: ${credential!.id}`,
           `Expires at: ${credential!.expiresAt} (in ${days(credential!.daysLeft)})`,
           '',
-          'Rotate the credential before it expires: on the account page, open Credentials and choose Rotate, then give the new secret to the job that uses it. Clients that still use the old secret fail once it expires.',
+          credential!.type === 'public_key'
+            ? 'Replace the key before it expires: have the job that uses it make a new key pair, register the new public key on the account page under Credentials, then revoke this one. Assertions signed with the old key fail once it expires.'
+            : 'Rotate the credential before it expires: on the account page, open Credentials and choose Rotate, then give the new secret to the job that uses it. Clients that still use the old secret fail once it expires.',
           ...footer,
         ].join('\n'),
       };
@@ -31,7 +33,9 @@ export function emailMessage(payload: NotificationPayload): { subject: string; t
           `Credential: ${credential!.id}`,
           `Expired at: ${credential!.expiresAt}`,
           '',
-          'Token requests with this credential now fail. Create a new credential on the account page and give its secret to the job that uses the account, or delete the account if nothing needs it any more.',
+          credential!.type === 'public_key'
+            ? 'Token requests signed with this key now fail. Register a new public key on the account page for the job that uses the account, or delete the account if nothing needs it any more.'
+            : 'Token requests with this credential now fail. Create a new credential on the account page and give its secret to the job that uses the account, or delete the account if nothing needs it any more.',
           ...footer,
         ].join('\n'),
       };

@@ -13,7 +13,8 @@ export interface NotificationPayload {
   type: NotificationEventType;
   createdAt: string;
   account: { id: string; name: string; clientId: string; owner: string; lastUsedAt: string | null; url: string };
-  credential?: { id: string; expiresAt: string; daysLeft: number; leadDays?: number };
+  /** `type` tells a secret from a public key, which the client holds and so cannot be rotated here. */
+  credential?: { id: string; type: CredentialRow['kind']; expiresAt: string; daysLeft: number; leadDays?: number };
   dormancy?: { afterDays: number; action: 'flag' | 'disable'; idleSince: string; dormantAt: string; daysLeft: number; dormantSince?: string };
 }
 
@@ -57,6 +58,6 @@ export function credentialEvent(
     type,
     createdAt: iso(now),
     account: accountSummary(account, issuer),
-    credential: { id: credential.id, expiresAt: iso(expiresAt), daysLeft: daysUntil(expiresAt, now), ...(leadDays === undefined ? {} : { leadDays }) },
+    credential: { id: credential.id, type: credential.kind, expiresAt: iso(expiresAt), daysLeft: daysUntil(expiresAt, now), ...(leadDays === undefined ? {} : { leadDays }) },
   };
 }

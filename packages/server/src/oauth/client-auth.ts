@@ -7,12 +7,12 @@ import type { CredentialRow, ServiceAccountRow } from '../storage/tables.js';
 import { CLIENT_AUTH_FAILED, OAuthError } from './errors.js';
 import { single } from './form.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 export interface ClientCredentials {
   clientId: string;
   secret: string;
-  method: ClientAuthMethod;
+  method: 'client_secret_basic' | 'client_secret_post';
 }
 
 export interface AuthenticatedClient {
@@ -88,30 +88,50 @@ function matchingCredential(ctx: ServerContext, credentials: CredentialRow[], se
   return match;
 }
 
+/** Refuses a client id and address that failed too often of late, before any check runs. */
+export async function checkThrottle(ctx: ServerContext, clientId: string, sourceIp: string): Promise<void> {
+  const retryAfter = Math.max(ctx.throttles.clientAndAddress.retryAfterSeconds(`${clientId}\u0000${sourceIp}`), ctx.throttles.address.retryAfterSeconds(sourceIp));
+  if (retryAfter > 0) {
+    const error = new OAuthError('slow_down', `Too many failed client authentications; retry after ${retryAfter} seconds.`, 'throttled');
+    error.retryAfter = retryAfter;
+    // Attribute the refusal to the account, so that its activity shows why its jobs get no tokens.
+    error.accountId = (await findAccountByClientId(ctx.db, clientId))?.id;
+    throw error;
+  }
+}
+
+/**
+ * Counts a failed client authentication against the throttles and returns the error to throw:
+ * always the same public message, with the private reason and the account and credential
+ * concerned for the audit event.
+ */
+export function clientAuthFailure(
+  ctx: ServerContext,
+  attempt: { clientId: string; sourceIp: string; method: ClientAuthMethod },
+  reason: string,
+  account?: ServiceAccountRow,
+  credential?: CredentialRow,
+): OAuthError {
+  ctx.throttles.clientAndAddress.recordFailure(`${attempt.clientId}\u0000${attempt.sourceIp}`);
+  ctx.throttles.address.recordFailure(attempt.sourceIp);
+  const error = new OAuthError('invalid_client', CLIENT_AUTH_FAILED, reason);
+  error.usedBasic = attempt.method === 'client_secret_basic';
+  error.accountId = account?.id;
+  error.credentialId = credential?.id;
+  return error;
+}
+
 /**
  * Authenticates a client by its secret. Every failure returns the same public message; the
  * reason (unknown client, wrong secret, revoked or expired credential, disabled account)
  * goes only to the audit log. Failures are throttled per client and per source address.
  */
 export async function authenticateClient(ctx: ServerContext, credentials: ClientCredentials, sourceIp: string): Promise<AuthenticatedClient> {
-  const pairKey = `${credentials.clientId}\u0000${sourceIp}`;
-  const retryAfter = Math.max(ctx.throttles.clientAndAddress.retryAfterSeconds(pairKey), ctx.throttles.address.retryAfterSeconds(sourceIp));
-  if (retryAfter > 0) {
-    const error = new OAuthError('slow_down', `Too many failed client authentications; retry after ${retryAfter} seconds.`, 'throttled');
-    error.retryAfter = retryAfter;
-    // Attribute the refusal to the account, so that its activity shows why its jobs get no tokens.
-    error.accountId = (await findAccountByClientId(ctx.db, credentials.clientId))?.id;
-    throw error;
-  }
+  await checkThrottle(ctx, credentials.clientId, sourceIp);
 
+  const attempt = { clientId: credentials.clientId, sourceIp, method: credentials.method };
   const fail = (reason: string, account?: ServiceAccountRow, credential?: CredentialRow): never => {
-    ctx.throttles.clientAndAddress.recordFailure(pairKey);
-    ctx.throttles.address.recordFailure(sourceIp);
-    const error = new OAuthError('invalid_client', CLIENT_AUTH_FAILED, reason);
-    error.usedBasic = credentials.method === 'client_secret_basic';
-    error.accountId = account?.id;
-    error.credentialId = credential?.id;
-    throw error;
+    throw clientAuthFailure(ctx, attempt, reason, account, credential);
   };
 
   const account = await findAccountByClientId(ctx.db, credentials.clientId);
@@ -120,7 +140,10 @@ export async function authenticateClient(ctx: ServerContext, credentials: Client
     return fail('unknown_client');
   }
 
-  const credential = matchingCredential(ctx, await credentialsOf(ctx.db, account.id), credentials.secret);
+  // Public key credentials have an empty hash, which matchingCredential never matches; they
+  // are left out all the same, so that a secret can only ever match a secret.
+  const secrets = (await credentialsOf(ctx.db, account.id)).filter((credential) => credential.kind === 'secret');
+  const credential = matchingCredential(ctx, secrets, credentials.secret);
   const now = ctx.clock.now();
   if (!credential) return fail('wrong_secret', account);
   if (credential.revoked_at !== null) return fail('credential_revoked', account, credential);

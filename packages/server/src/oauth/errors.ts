@@ -16,6 +16,8 @@ export class OAuthError extends Error {
   accountId?: string;
   credentialId?: string;
   instanceId?: string;
+  /** Further context for the audit event, such as the federation or issuer concerned; never a token. */
+  auditDetails?: Record<string, unknown>;
 
   constructor(
     readonly code: OAuthErrorCode,
@@ -29,3 +31,6 @@ export class OAuthError extends Error {
 
 /** The one public message for every client authentication failure, whatever the cause. */
 export const CLIENT_AUTH_FAILED = 'Client authentication failed: check the client id and secret.';
+
+/** The one public message for every refused jwt-bearer assertion, whatever the cause. */
+export const ASSERTION_GRANT_FAILED = 'The assertion was not accepted: no trusted workload identity matches its issuer, signature, audience, subject and lifetime.';

@@ -4,6 +4,7 @@ import { tokenFitsGrant } from '../accounts/access.js';
 import type { ServerContext } from '../context.js';
 import { findAccount, findGrant } from '../storage/accounts.js';
 import { findCredential } from '../storage/credentials.js';
+import { findFederation } from '../storage/federations.js';
 import { findInstanceByAudience } from '../storage/instances.js';
 import { isTokenRevoked } from '../storage/revoked-tokens.js';
 import { OPAQUE_TOKEN_PREFIX } from '../crypto/secrets.js';
@@ -64,6 +65,14 @@ async function resolveOpaqueToken(ctx: ServerContext, token: string): Promise<Ac
   return claims.exp * 1000 > ctx.clock.now() ? claims : undefined;
 }
 
+/** Tells whether the credential, or for a federated token the federation, that obtained a token is still live. */
+async function authenticatorIsLive(ctx: ServerContext, accountId: string, id: string): Promise<boolean> {
+  const credential = await findCredential(ctx.db, accountId, id);
+  if (credential) return credential.revoked_at === null && (credential.expires_at === null || Number(credential.expires_at) > ctx.clock.now());
+  const federation = await findFederation(ctx.db, accountId, id);
+  return federation !== undefined && federation.revoked_at === null;
+}
+
 export interface ActiveToken {
   claims: AccessTokenClaims;
   account: ServiceAccountRow;
@@ -81,10 +90,7 @@ export async function checkTokenState(ctx: ServerContext, claims: AccessTokenCla
   if (!account || account.status !== 'active') return undefined;
   if ((claims.generation ?? 0) !== Number(account.token_generation)) return undefined;
 
-  const credential = await findCredential(ctx.db, account.id, claims.credential_id);
-  const now = ctx.clock.now();
-  if (!credential || credential.revoked_at !== null) return undefined;
-  if (credential.expires_at !== null && Number(credential.expires_at) <= now) return undefined;
+  if (!(await authenticatorIsLive(ctx, account.id, claims.credential_id))) return undefined;
 
   const instance = await findInstanceByAudience(ctx.db, claims.aud);
   const profile = instance && findProfile(instance.profile);

@@ -4,7 +4,7 @@ import type { AuditEventRow, Database } from './tables.js';
 import { DAY_MS } from '../clock.js';
 
 export interface AuditFilter {
-  /** Events by or on an account, or on one of its credentials. */
+  /** Events by or on an account, or on one of its credentials or federations. */
   accountId?: string;
   actorId?: string;
   action?: string;
@@ -17,7 +17,8 @@ export interface AuditFilter {
   beforeSeq?: number;
   /**
    * Only events an instance-admin of these instances may read: events on the instances, and
-   * events by or on accounts with a grant on one of them or on those accounts' credentials.
+   * events by or on accounts with a grant on one of them or on those accounts' credentials
+   * and federations.
    */
   withinInstances?: string[];
   limit: number;
@@ -35,6 +36,7 @@ export function queryAuditEvents(db: Kysely<Database>, filter: AuditFilter): Pro
         eb('actor_id', '=', accountId),
         eb('target_id', '=', accountId),
         eb('target_id', 'in', eb.selectFrom('credentials').select('id').where('account_id', '=', accountId)),
+        eb('target_id', 'in', eb.selectFrom('federations').select('id').where('account_id', '=', accountId)),
       ]),
     );
   }
@@ -55,6 +57,7 @@ export function queryAuditEvents(db: Kysely<Database>, filter: AuditFilter): Pro
         eb('actor_id', 'in', accounts),
         eb('target_id', 'in', accounts),
         eb('target_id', 'in', eb.selectFrom('credentials').select('id').where('account_id', 'in', accounts)),
+        eb('target_id', 'in', eb.selectFrom('federations').select('id').where('account_id', 'in', accounts)),
       ]);
     });
   }

@@ -203,6 +203,44 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0007_secretless_credentials': {
+    async up(db: Kysely<any>) {
+      // A credential is a client secret (kind 'secret', the default for existing rows) or a
+      // public key for private_key_jwt ('public_key'), given inline as a JWK or as a JWKS URL.
+      // Key credentials store an empty secret_hash, which no presented secret can match.
+      await db.schema.alterTable('credentials').addColumn('kind', 'text', (col) => col.notNull().defaultTo('secret')).execute();
+      await db.schema.alterTable('credentials').addColumn('public_jwk', 'text').execute();
+      await db.schema.alterTable('credentials').addColumn('jwks_url', 'text').execute();
+
+      // Trust rules: tokens of an outside workload identity issuer that a service account accepts.
+      await db.schema
+        .createTable('federations')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('account_id', 'text', (col) => col.notNull().references('service_accounts.id').onDelete('cascade'))
+        .addColumn('issuer', 'text', (col) => col.notNull())
+        .addColumn('jwks_url', 'text')
+        .addColumn('subject', 'text')
+        .addColumn('subject_pattern', 'text')
+        .addColumn('audience', 'text', (col) => col.notNull())
+        .addColumn('claims', 'text', (col) => col.notNull())
+        .addColumn('created_at', 'bigint', (col) => col.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('last_used_ip', 'text')
+        .execute();
+      await db.schema.createIndex('federations_issuer').on('federations').column('issuer').execute();
+      await db.schema.createIndex('federations_account').on('federations').column('account_id').execute();
+
+      // JWT ids already presented in assertions, kept until the assertion expires, so that
+      // every node refuses a replay.
+      await db.schema
+        .createTable('used_assertions')
+        .addColumn('key', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('used_assertions_expires').on('used_assertions').column('expires_at').execute();
+    },
+  },
   '0008_notifications': {
     async up(db: Kysely<any>) {
       // One row per message to one contact; see notify/ for when rows are added and sent.
@@ -363,7 +401,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('admins').addColumn('updated_at', 'bigint').execute();
       await db.schema.createIndex('admins_external_subject').unique().on('admins').column('external_subject').execute();
     },
-  },  '0014_idempotency_keys': {
+  },
+  '0014_idempotency_keys': {
     async up(db: Kysely<any>) {
       // One row per Idempotency-Key of a caller. The primary key makes claiming a key atomic
       // across nodes; response_status stays null while the first request is in flight.
@@ -391,8 +430,13 @@ const provider: MigrationProvider = {
   },
 };
 
+/**
+ * Features built side by side take their migration numbers in advance and land in any order,
+ * so a database may already have later numbers when an earlier one arrives. Such migrations
+ * touch separate tables and columns, so they run in the order they arrive.
+ */
 export function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migration_lock' });
+  return new Migrator({ db, provider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migration_lock', allowUnorderedMigrations: true });
 }
 
 /** Applies every pending migration and returns the names applied; throws with the failing one. */

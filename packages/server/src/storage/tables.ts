@@ -54,11 +54,19 @@ export interface GrantRow {
   resources: string;
 }
 
+export type CredentialKind = 'secret' | 'public_key';
+
 export interface CredentialRow {
   id: string;
   account_id: string;
-  /** Keyed hash (HMAC-SHA-256) of the client secret, base64url. */
+  /** `secret` for a client secret, `public_key` for a key that signs private_key_jwt assertions. */
+  kind: CredentialKind;
+  /** Keyed hash (HMAC-SHA-256) of the client secret, base64url; empty for a public key. */
   secret_hash: string;
+  /** JSON of the public JWK, for a key given inline; null otherwise. */
+  public_jwk: string | null;
+  /** URL of the JWKS that holds the client's keys, for a key given that way; null otherwise. */
+  jwks_url: string | null;
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
@@ -323,6 +331,35 @@ export interface IdempotencyKeyRow {
   expires_at: number;
 }
 
+/** A trust rule: tokens from an outside issuer that the account accepts in the jwt-bearer grant. */
+export interface FederationRow {
+  id: string;
+  account_id: string;
+  /** The `iss` the outside tokens carry, compared exactly. */
+  issuer: string;
+  /** Where the issuer's keys are; null to discover them from its OpenID configuration. */
+  jwks_url: string | null;
+  /** Exact `sub`, or null when subject_pattern is set. */
+  subject: string | null;
+  /** Anchored glob over `sub` where `*` matches any run of characters other than `:`. */
+  subject_pattern: string | null;
+  /** The value the token's `aud` must contain. */
+  audience: string;
+  /** JSON object: further claim names to the exact string each must have. */
+  claims: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+}
+
+export interface UsedAssertionRow {
+  /** SHA-256 of the namespace (the client or issuer) and the assertion's jti, base64url. */
+  key: string;
+  /** After this time the assertion is expired anyway, so the entry can go. */
+  expires_at: number;
+}
+
 export interface MetaRow {
   key: string;
   value: string;
@@ -353,4 +390,6 @@ export interface Database {
   audit_sinks: AuditSinkRow;
   audit_checkpoints: AuditCheckpointRow;
   idempotency_keys: IdempotencyKeyRow;
+  federations: FederationRow;
+  used_assertions: UsedAssertionRow;
 }

@@ -21,7 +21,7 @@ export function applyScopePolicy(ctx: ServerContext, request: TokenRequest): voi
   if (kept.length === 0) {
     const error = new OAuthError('invalid_scope', "The organisation's policy no longer allows any scope this account holds on this instance; ask an admin to update its grant.", 'scopes_not_allowed_by_policy');
     error.accountId = request.client!.account.id;
-    error.credentialId = request.client!.credential.id;
+    error.credentialId = request.client!.credential?.id;
     throw error;
   }
   request.grant = { ...grant, scopes: kept };

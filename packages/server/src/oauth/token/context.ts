@@ -3,8 +3,26 @@ import type { Logger } from 'pino';
 import type { Grant } from '../../accounts/access.js';
 import type { Policy } from '../../accounts/policy.js';
 import type { RateLimitWindow } from '../../accounts/rate-limiter.js';
-import type { InstanceRow } from '../../storage/tables.js';
-import type { AuthenticatedClient } from '../client-auth.js';
+import type { CredentialRow, FederationRow, InstanceRow, ServiceAccountRow } from '../../storage/tables.js';
+import type { ClientAuthMethod } from '../client-auth.js';
+
+export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
+/** RFC 7523 §2.1: a JWT from a trusted outside issuer stands in for client authentication. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export type GrantType = typeof CLIENT_CREDENTIALS_GRANT | typeof JWT_BEARER_GRANT;
+
+/**
+ * The account a token request acts for and what proved it: one of the account's credentials
+ * (a secret or a public key), or a federation rule that accepted an outside token.
+ */
+export interface TokenClient {
+  account: ServiceAccountRow;
+  method: ClientAuthMethod | 'jwt_bearer';
+  credential?: CredentialRow;
+  federation?: FederationRow;
+  /** The outside token's subject, for a federated request. */
+  federatedSubject?: string;
+}
 
 /** State of one token request, filled in by its steps in order. */
 export interface TokenRequest {
@@ -18,9 +36,10 @@ export interface TokenRequest {
   userAgent: string | null;
   /** The request's logger, whose lines carry the request id; the server logger when absent. */
   log?: Pick<Logger, 'error'>;
+  grantType?: GrantType;
   /** The client id the request presented, known once credentials are read. */
   presentedClientId?: string;
-  client?: AuthenticatedClient;
+  client?: TokenClient;
   instance?: InstanceRow;
   profile?: Profile;
   grant?: Grant;
@@ -31,6 +50,11 @@ export interface TokenRequest {
   rateLimitExceeded?: RateLimitWindow;
   /** RFC 7638 thumbprint of the DPoP proof's key, set when the token is to be bound to it. */
   dpopKeyThumbprint?: string;
+}
+
+/** The id that the token's credential_id claim carries: the credential's, or the federation's. */
+export function authenticatorId(client: TokenClient): string {
+  return client.credential?.id ?? client.federation!.id;
 }
 
 export interface IssuedToken {

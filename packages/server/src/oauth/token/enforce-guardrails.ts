@@ -7,14 +7,15 @@ import type { TokenRequest } from './context.js';
 
 function refusal(request: TokenRequest, error: OAuthError): OAuthError {
   error.accountId = request.client!.account.id;
-  error.credentialId = request.client!.credential.id;
+  error.credentialId = request.client!.credential?.id;
   return error;
 }
 
 /**
  * Applies the organisation's policy and the account's own guardrails once the client is known:
  * a credential that the policy no longer allows (from the date the admin set), a source
- * address outside the allowlist, and the account's rate limit.
+ * address outside the allowlist, and the account's rate limit. A federated request has no
+ * stored credential, so only the allowlist and the rate limit apply to it.
  */
 export async function enforceGuardrails(ctx: ServerContext, request: TokenRequest): Promise<void> {
   const { account, credential } = request.client!;
@@ -22,7 +23,7 @@ export async function enforceGuardrails(ctx: ServerContext, request: TokenReques
   const now = ctx.clock.now();
   request.policy = policy;
 
-  if (blocksNoncompliant(policy, now)) {
+  if (credential && blocksNoncompliant(policy, now)) {
     const violations = credentialViolations(policy, credential);
     if (violations.length > 0) {
       throw refusal(request, new OAuthError('invalid_client', "This credential does not meet the organisation's credential policy; ask an admin to rotate it.", `credential_noncompliant:${violations.join(',')}`));

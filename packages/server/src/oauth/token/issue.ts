@@ -3,12 +3,14 @@ import { generateOpaqueToken } from '../../crypto/secrets.js';
 import { ACCESS_TOKEN_TYPE, CLAIMS } from '@tessera/shared';
 import { accessTokenLifetimeSeconds } from '../../accounts/policy-rules.js';
 import type { ServerContext } from '../../context.js';
-import type { IssuedToken, TokenRequest } from './context.js';
+import { authenticatorId, type IssuedToken, type TokenRequest } from './context.js';
 
 /**
  * Signs an RFC 9068 access token. Its lifetime is the instance's setting or the policy's
  * default, capped by the policy's maximum, and cut short so that it never outlives the
- * credential that obtained it.
+ * credential that obtained it. A token obtained through a federation carries the
+ * federation's id as its credential id, so that revoking the federation reaches the token
+ * the same way.
  */
 export function issueAccessToken(ctx: ServerContext, request: TokenRequest): IssuedToken {
   const { account, credential } = request.client!;
@@ -19,7 +21,7 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
   const now = ctx.clock.now();
   const issuedAt = Math.floor(now / 1000);
   let expiresAt = issuedAt + accessTokenLifetimeSeconds(request.policy!, instance.access_token_lifetime_seconds);
-  if (credential.expires_at !== null) expiresAt = Math.min(expiresAt, Math.floor(Number(credential.expires_at) / 1000));
+  if (credential && credential.expires_at !== null) expiresAt = Math.min(expiresAt, Math.floor(Number(credential.expires_at) / 1000));
 
   const jti = randomUUID();
   const scope = scopes.join(' ');
@@ -32,7 +34,7 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
       jti,
       iat: issuedAt,
       exp: expiresAt,
-      [CLAIMS.credentialId]: credential.id,
+      [CLAIMS.credentialId]: authenticatorId(request.client!),
       [CLAIMS.instance]: grant.instanceSlug,
       [CLAIMS.resources]: grant.resources,
       [CLAIMS.generation]: Number(account.token_generation),

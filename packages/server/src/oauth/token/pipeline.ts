@@ -10,7 +10,8 @@ import { applyScopePolicy } from './apply-scope-policy.js';
 import { checkDpop } from './check-dpop.js';
 import { checkGrantType } from './check-grant-type.js';
 import { enforceGuardrails } from './enforce-guardrails.js';
-import type { IssuedToken, TokenRequest } from './context.js';
+import { authenticatorId, type IssuedToken, type TokenRequest } from './context.js';
+import { outsideTokenDetails } from './grant-types/jwt-bearer.js';
 import { issueAccessToken } from './issue.js';
 import { resolveScopes } from './resolve-scopes.js';
 import { selectGrant } from './select-grant.js';
@@ -40,8 +41,9 @@ export async function handleTokenRequest(ctx: ServerContext, request: TokenReque
 }
 
 function recordUse(ctx: ServerContext, request: TokenRequest): void {
-  const { account, credential } = request.client!;
-  ctx.lastUsed.record({ accountId: account.id, credentialId: credential.id, at: ctx.clock.now(), ip: request.sourceIp });
+  const client = request.client!;
+  const via = client.federation ? 'federation' : 'credential';
+  ctx.lastUsed.record({ accountId: client.account.id, credentialId: authenticatorId(client), via, at: ctx.clock.now(), ip: request.sourceIp });
 }
 
 function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedToken): Promise<void> {
@@ -49,7 +51,7 @@ function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedTok
   const claims = token.opaqueClaims;
   const storeOpaqueToken = claims && ((trx: Kysely<Database>) => insertOpaqueToken(trx, token.accessToken, claims, Number(claims.exp) * 1000));
   return ctx.audit.write({
-    actor: { type: 'service_account', id: account.id, credentialId: credential.id },
+    actor: { type: 'service_account', id: account.id, credentialId: credential?.id ?? null },
     action: 'token.issued',
     target: { type: 'instance', id: request.instance!.id },
     instanceId: request.instance!.id,
@@ -60,6 +62,7 @@ function auditIssued(ctx: ServerContext, request: TokenRequest, token: IssuedTok
       scope: token.scope,
       expiresIn: token.expiresIn,
       authMethod: method,
+      ...outsideTokenDetails(request),
       ...(claims ? { format: 'opaque' } : {}),
       ...(request.dpopKeyThumbprint ? { dpopJkt: request.dpopKeyThumbprint } : {}),
       ...(request.rateLimitExceeded ? { rateLimitExceeded: request.rateLimitExceeded } : {}),
@@ -73,13 +76,13 @@ async function auditRefused(ctx: ServerContext, request: TokenRequest, error: OA
 
   try {
     await ctx.audit.write({
-      actor: accountId ? { type: 'service_account', id: accountId, credentialId: request.client?.credential.id ?? error.credentialId } : { type: 'anonymous' },
+      actor: accountId ? { type: 'service_account', id: accountId, credentialId: request.client?.credential?.id ?? error.credentialId } : { type: 'anonymous' },
       action: 'token.refused',
       instanceId: request.instance?.id ?? null,
       source: { ip: request.sourceIp, userAgent: request.userAgent },
       outcome: 'failure',
       reason: error.reason,
-      details: { error: error.code, ...(accountId || !clientId ? {} : { clientId: loggableClientId(clientId) }) },
+      details: { error: error.code, ...(accountId || !clientId ? {} : { clientId: loggableClientId(clientId) }), ...outsideTokenDetails(request), ...error.auditDetails },
     });
   } catch (auditError) {
     // The client gets its OAuth error either way; a lost refusal event is logged instead.

@@ -11,13 +11,17 @@ import { Link } from '../router';
 import { ReadOnlyNotice } from '../components/ReadOnlyNotice';
 import { useCanEdit } from '../session-context';
 
+const BUILT_IN_PROFILE = 'tessera';
+
 /** Lists the product instances that accept Tessera tokens, with links to edit and buttons to delete them. */
 export function InstancesList() {
   const list = useResource<Page<Instance>>('/instances');
   const canEdit = useCanEdit();
   const [deleting, setDeleting] = useState<Instance>();
   const [status, setStatus] = useTransientMessage();
-  const items = list.data?.items ?? [];
+  // The built-in instance of Tessera's own admin API is not a product; it is shown apart.
+  const builtIn = list.data?.items.find((instance) => instance.profile === BUILT_IN_PROFILE);
+  const items = (list.data?.items ?? []).filter((instance) => instance.profile !== BUILT_IN_PROFILE);
 
   return (
     <div className="page">
@@ -107,6 +111,12 @@ export function InstancesList() {
             list.reload();
           }}
         />
+      ) : null}
+      {builtIn ? (
+        <p className="field-hint">
+          The built-in instance <code>{builtIn.slug}</code> (audience <code>{builtIn.audience}</code>) is Tessera's own admin API. Grant a service account{' '}
+          <code>admin:read</code> or <code>admin:write</code> on it to automate Tessera with its tokens.
+        </p>
       ) : null}
     </div>
   );

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { ServerContext } from '../context.js';
 import { ASSERTION_GRANT_FAILED, OAuthError } from '../oauth/errors.js';
-import { CLOCK_SKEW_SECONDS, checkJwtWithKey, isValidJti, lifetimeFailure, peekJwt, replayWindowEnd } from '../oauth/jwt-assertions.js';
+import { CLOCK_SKEW_SECONDS, checkJwtWithKey, isValidJti, lifetimeFailure, peekJwt, replayWindowEnd, unverifiedReason } from '../oauth/jwt-assertions.js';
 import { ISSUER_ALGORITHMS } from '../oauth/public-keys.js';
 import { RemoteKeyError } from '../oauth/remote-keys.js';
 import { findAccount } from '../storage/accounts.js';
@@ -106,7 +106,7 @@ export async function verifyOutsideToken(ctx: ServerContext, assertion: string):
   }
 
   const candidates = rules.filter((rule) => verifiedSources.has(sourceOf(rule)));
-  if (!payload) return refuse(anyKeyFits ? 'assertion_bad_signature' : unreachable ? 'jwks_unavailable' : 'assertion_key_unknown', only(rules));
+  if (!payload) return refuse(unverifiedReason(anyKeyFits, unreachable), only(rules));
 
   const lifetime = claimFailure ?? lifetimeFailure(payload, now, MAX_OUTSIDE_TOKEN_LIFETIME_SECONDS, MAX_OUTSIDE_TOKEN_AGE_SECONDS);
   if (lifetime !== undefined) return refuse(lifetime, only(candidates));

@@ -8,7 +8,7 @@ import { consumeAssertionId } from '../storage/used-assertions.js';
 import { type AuthenticatedClient, checkThrottle, clientAuthFailure } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { single } from './form.js';
-import { CLOCK_SKEW_SECONDS, checkJwtWithKey, isValidJti, lifetimeFailure, type PeekedJwt, peekJwt, replayWindowEnd } from './jwt-assertions.js';
+import { CLOCK_SKEW_SECONDS, checkJwtWithKey, isValidJti, lifetimeFailure, type PeekedJwt, peekJwt, replayWindowEnd, unverifiedReason } from './jwt-assertions.js';
 import { CLIENT_ASSERTION_ALGORITHMS, importVerificationKey, keyFitsAlgorithm } from './public-keys.js';
 import { RemoteKeyError } from './remote-keys.js';
 
@@ -123,7 +123,7 @@ export async function authenticateClientAssertion(ctx: ServerContext, presented:
     if (match) break;
   }
 
-  if (!match) return fail(anyKeyFits ? 'assertion_bad_signature' : unreachable ? 'jwks_unavailable' : 'assertion_key_unknown', account);
+  if (!match) return fail(unverifiedReason(anyKeyFits, unreachable), account);
   const { credential, payload } = match;
   if (credential.revoked_at !== null) return fail('credential_revoked', account, credential);
   if (credential.expires_at !== null && Number(credential.expires_at) <= now) return fail('credential_expired', account, credential);

@@ -94,3 +94,13 @@ export function isValidJti(jti: unknown): jti is string {
 export function replayWindowEnd(payload: JWTPayload): number {
   return (Number(payload.exp) + CLOCK_SKEW_SECONDS) * 1000;
 }
+
+/**
+ * Names why no key verified an assertion: a key fitted but the signature did not, the key
+ * source could not be fetched, or no key fitted the header at all.
+ */
+export function unverifiedReason(anyKeyFits: boolean, keySourceUnreachable: boolean): 'assertion_bad_signature' | 'jwks_unavailable' | 'assertion_key_unknown' {
+  if (anyKeyFits) return 'assertion_bad_signature';
+  if (keySourceUnreachable) return 'jwks_unavailable';
+  return 'assertion_key_unknown';
+}

@@ -70,9 +70,9 @@ describe('remote key sets', () => {
     handler = (_request, response) => response.writeHead(302, { location: `${base}/jwks` }).end();
     await assert.rejects(remoteKeys().keysFor(`${base}/moved`, { alg: 'ES256' }), RemoteKeyError);
     handler = json({ error: 'nope' }, 500);
-    await assert.rejects(remoteKeys().keysFor(`${base}/broken`, { alg: 'ES256' }), /answered 500/);
+    await assert.rejects(remoteKeys().keysFor(`${base}/broken`, { alg: 'ES256' }), /returned HTTP 500/);
     handler = (_request, response) => response.writeHead(200).end('<html>');
-    await assert.rejects(remoteKeys().keysFor(`${base}/html`, { alg: 'ES256' }), /did not answer JSON/);
+    await assert.rejects(remoteKeys().keysFor(`${base}/html`, { alg: 'ES256' }), /did not return JSON/);
     handler = json({ notKeys: [] });
     await assert.rejects(remoteKeys().keysFor(`${base}/odd`, { alg: 'ES256' }), /no "keys" array/);
   });

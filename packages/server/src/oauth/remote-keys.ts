@@ -170,14 +170,14 @@ export class RemoteKeys {
     }
     if (response.status !== 200) {
       await response.body?.cancel();
-      throw new RemoteKeyError(`${url} answered ${response.status}`);
+      throw new RemoteKeyError(`${url} returned HTTP ${response.status}`);
     }
 
     const text = await readLimited(response, this.options.maxBytes, url);
     try {
       return JSON.parse(text);
     } catch {
-      throw new RemoteKeyError(`${url} did not answer JSON`);
+      throw new RemoteKeyError(`${url} did not return JSON`);
     }
   }
 }

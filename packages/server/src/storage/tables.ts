@@ -29,9 +29,9 @@ export interface ServiceAccountRow {
   last_used_ip: string | null;
   /** Tokens issued under an older generation are inactive; see migration 0002. */
   token_generation: number;
-  /** Why the account exists, in the owner's words. */
+  /** Reason the account exists, in the owner's words. */
   purpose: string;
-  /** JSON array of contacts told about expiry and dormancy: `{type: "email", address}` or `{type: "webhook", url}`. */
+  /** JSON array of contacts notified about expiry and dormancy: `{type: "email", address}` or `{type: "webhook", url}`. */
   contacts: string;
   /** When the owner should next review the account, or null. */
   review_at: number | null;
@@ -65,7 +65,7 @@ export interface CredentialRow {
   secret_hash: string;
   /** JSON of the public JWK, for a key given inline; null otherwise. */
   public_jwk: string | null;
-  /** URL of the JWKS that holds the client's keys, for a key given that way; null otherwise. */
+  /** URL of the JWKS that contains the client's keys, for a key given that way; null otherwise. */
   jwks_url: string | null;
   created_at: number;
   expires_at: number | null;
@@ -179,7 +179,7 @@ export interface DpopProofRow {
 }
 
 export interface PolicyRow {
-  /** Always "organisation": the table holds one row. */
+  /** Always "organisation", because the table has one row. */
   id: string;
   /** JSON policy document; see accounts/policy.ts for its fields and defaults. */
   document: string;
@@ -205,7 +205,7 @@ export interface NotificationDeliveryRow {
   attempts: number;
   /** When the next attempt is due, or null once delivered or failed. */
   next_attempt_at: number | null;
-  /** Why the last attempt failed; never a secret. */
+  /** Reason the last attempt failed; never a secret. */
   last_error: string | null;
   /** HTTP status of the last webhook attempt, or null. */
   last_status_code: number | null;
@@ -292,7 +292,7 @@ export interface AuditSinkRow {
   next_attempt_at: number | null;
   last_attempt_at: number | null;
   last_delivered_at: number | null;
-  /** Why the last delivery failed, without secrets; null after a success. */
+  /** Reason the last delivery failed, without secrets; null after a success. */
   last_error: string | null;
   /** The node that delivers the sink until lease_expires_at. */
   lease_owner: string | null;
@@ -321,7 +321,7 @@ export interface IdempotencyKeyRow {
   idempotency_key: string;
   /** SHA-256 over the method, path and body of the first request, hex. */
   fingerprint: string;
-  /** Id of the request that holds the key while it is in flight; null once the response is stored. */
+  /** Id of the request that owns the key while it is in flight; null once the response is stored. */
   lock_id: string | null;
   locked_at: number | null;
   response_status: number | null;
@@ -337,7 +337,7 @@ export interface FederationRow {
   account_id: string;
   /** The `iss` the outside tokens carry, compared exactly. */
   issuer: string;
-  /** Where the issuer's keys are; null to discover them from its OpenID configuration. */
+  /** Location of the issuer's keys; null to discover them from its OpenID configuration. */
   jwks_url: string | null;
   /** Exact `sub`, or null when subject_pattern is set. */
   subject: string | null;

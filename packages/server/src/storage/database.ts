@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { type GenerationReader, postgresGenerationReader, sqliteGenerationReader } from './cache-generations.js';
+import { cachingStatements } from './sqlite-statements.js';
 import type { Database } from './tables.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -14,6 +16,10 @@ export interface OpenDatabase {
   dataDirectory: string;
   /** The PostgreSQL connection pool, for its size gauges; absent on SQLite. */
   pool?: pg.Pool;
+  /** Reads the counter that changes of token client rows raise, without the query builder. */
+  readTokenClientsGeneration: GenerationReader;
+  /** The SQLite connection under the query builder, for statements prepared once; absent on PostgreSQL. */
+  sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
@@ -70,6 +76,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
     dialect: 'postgres',
     dataDirectory: resolve(options.dataDirectory ?? './data'),
     pool,
+    readTokenClientsGeneration: postgresGenerationReader(pool),
     close: () => db.destroy(),
   };
 }
@@ -89,11 +96,13 @@ function openSqlite(url: string, options: DatabaseOptions): OpenDatabase {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
     dataDirectory: resolve(options.dataDirectory ?? dirname(path)),
+    readTokenClientsGeneration: sqliteGenerationReader(sqlite),
+    sqlite,
     close: () => db.destroy(),
   };
 }

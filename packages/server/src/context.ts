@@ -12,6 +12,7 @@ import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { RemoteKeys } from './oauth/remote-keys.js';
 import type { KeyRing } from './oauth/signing-keys.js';
 import type { Database } from './storage/tables.js';
+import type { TokenClientCache } from './storage/token-clients.js';
 import type { FailureThrottle } from './throttle.js';
 import type { LastUsedTracker } from './usage/last-used.js';
 
@@ -28,6 +29,8 @@ export interface ServerContext {
   auditSinks: AuditSinkDispatcher;
   lastUsed: LastUsedTracker;
   policies: PolicyStore;
+  /** Accounts, credentials and grants that token requests read, kept while the database's counter stays the same. */
+  tokenClients: TokenClientCache;
   /** Token requests per account, for accounts with a rate limit. */
   rateLimiter: RateLimiter;
   /** This node's Prometheus metrics, served at GET /metrics. */

@@ -30,6 +30,8 @@ import { pruneDpopProofs } from './storage/dpop-proofs.js';
 import { pruneIdempotencyKeys } from './storage/idempotency-keys.js';
 import { pruneUsedAssertions } from './storage/used-assertions.js';
 import type { Database } from './storage/tables.js';
+import { sqliteRowStore } from './audit/row-store.js';
+import { TokenClientCache } from './storage/token-clients.js';
 import { FailureThrottle } from './throttle.js';
 import { LastUsedTracker } from './usage/last-used.js';
 
@@ -122,7 +124,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     await keyRing.load();
     keyRing.follow();
 
-    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey, database.dialect);
+    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey, database.dialect, database.sqlite && sqliteRowStore(database.sqlite));
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 
@@ -145,6 +147,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       auditSinks,
       lastUsed,
       policies,
+      tokenClients: new TokenClientCache(database.db, database.readTokenClientsGeneration),
       metrics,
       rateLimiter: new RateLimiter(clock),
       remoteKeys: new RemoteKeys(clock, logger, { ...REMOTE_KEY_DEFAULTS, allowInsecure: config.allowInsecureJwksUrls }),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DialectName } from '../storage/database.js';
 import type { AuditEventRow, Database } from '../storage/tables.js';
+import { type AuditRowStore, queryBuilderRowStore } from './row-store.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import type { AuditEventInput } from './event.js';
 
@@ -44,8 +45,13 @@ function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash
  * audit_events goes through here, and all writes share one connection on SQLite, so the
  * chain's tail cannot move between reading it and inserting.
  */
-export async function appendAuditEvents(trx: Kysely<Database>, events: { event: AuditEventInput; occurredAt: number }[], key: Buffer): Promise<void> {
-  const tail = await trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+export async function appendAuditEvents(
+  trx: Kysely<Database>,
+  events: { event: AuditEventInput; occurredAt: number }[],
+  key: Buffer,
+  store: AuditRowStore = queryBuilderRowStore,
+): Promise<void> {
+  const tail = await store.tail(trx);
   let seq = tail ? Number(tail.seq) : 0;
   let prevHash = tail?.hash ?? GENESIS_HASH;
 
@@ -56,10 +62,7 @@ export async function appendAuditEvents(trx: Kysely<Database>, events: { event: 
     return row;
   });
 
-  // SQLite caps the number of bound parameters per statement, so insert in slices.
-  for (let start = 0; start < rows.length; start += 500) {
-    await trx.insertInto('audit_events').values(rows.slice(start, start + 500)).execute();
-  }
+  await store.insert(trx, rows);
 }
 
 /** Receives what the writer committed, for metrics. */
@@ -91,6 +94,7 @@ export class AuditWriter {
     private readonly logger: Logger,
     private readonly chainKey: Buffer,
     private readonly dialect: DialectName,
+    private readonly rowStore: AuditRowStore = queryBuilderRowStore,
   ) {}
 
   /**
@@ -132,7 +136,7 @@ export class AuditWriter {
   writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
     const occurredAt = this.clock.now();
     this.appendedIn.set(trx, (this.appendedIn.get(trx) ?? 0) + events.length);
-    return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey);
+    return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey, this.rowStore);
   }
 
   private async flushLoop(): Promise<void> {
@@ -147,7 +151,7 @@ export class AuditWriter {
       try {
         await this.transaction(async (trx) => {
           for (const pending of batch) await pending.alongside?.(trx);
-          await appendAuditEvents(trx, batch, this.chainKey);
+          await appendAuditEvents(trx, batch, this.chainKey, this.rowStore);
         });
         this.observer?.groupCommitted(batch.length, (performance.now() - startedAt) / 1000);
         for (const pending of batch) pending.resolve();

@@ -1,8 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK, JWTPayload } from 'jose';
 import type { ServerContext } from '../context.js';
-import { findAccountByClientId } from '../storage/accounts.js';
-import { credentialsOf } from '../storage/credentials.js';
 import type { CredentialRow, ServiceAccountRow } from '../storage/tables.js';
 import { consumeAssertionId } from '../storage/used-assertions.js';
 import { type AuthenticatedClient, checkThrottle, clientAuthFailure } from './client-auth.js';
@@ -87,14 +85,15 @@ export async function authenticateClientAssertion(ctx: ServerContext, presented:
 
   const { peeked } = presented;
   if (!peeked || typeof peeked.claims.sub !== 'string') return fail('assertion_malformed');
-  const account = await findAccountByClientId(ctx.db, peeked.claims.sub);
-  if (!account) return fail('unknown_client');
+  const rows = await ctx.tokenClients.client(peeked.claims.sub);
+  if (!rows) return fail('unknown_client');
+  const { account, grants, instances } = rows;
   // No none, no HMAC: a shared key, even the client secret, must not stand in for a private key.
   if (!(CLIENT_ASSERTION_ALGORITHMS as readonly string[]).includes(peeked.header.alg)) return fail('assertion_alg_not_allowed', account);
 
   const now = ctx.clock.now();
   // Live keys first, so a key registered again after a revocation is found as the live one.
-  const keyCredentials = (await credentialsOf(ctx.db, account.id))
+  const keyCredentials = rows.credentials
     .filter((credential) => credential.kind === 'public_key')
     .sort((a, b) => Number(isLive(b, now)) - Number(isLive(a, now)));
   if (keyCredentials.length === 0) return fail('assertion_key_unknown', account);
@@ -135,7 +134,7 @@ export async function authenticateClientAssertion(ctx: ServerContext, presented:
   if (!(await consumeAssertionId(ctx.db, `client:${account.id}`, payload.jti as string, replayWindowEnd(payload), now))) {
     return fail('assertion_replayed', account, credential);
   }
-  return { account, credential, method: 'private_key_jwt' };
+  return { account, credential, method: 'private_key_jwt', grants, instances };
 }
 
 /**

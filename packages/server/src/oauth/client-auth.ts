@@ -2,8 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ServerContext } from '../context.js';
 import { SECRET_PREFIX } from '../crypto/secrets.js';
 import { findAccountByClientId } from '../storage/accounts.js';
-import { credentialsOf } from '../storage/credentials.js';
-import type { CredentialRow, ServiceAccountRow } from '../storage/tables.js';
+import type { CredentialRow, GrantRow, InstanceRow, ServiceAccountRow } from '../storage/tables.js';
 import { CLIENT_AUTH_FAILED, OAuthError } from './errors.js';
 import { single } from './form.js';
 
@@ -19,6 +18,9 @@ export interface AuthenticatedClient {
   account: ServiceAccountRow;
   credential: CredentialRow;
   method: ClientAuthMethod;
+  /** The account's grants and their instances, read together with the account. */
+  grants: GrantRow[];
+  instances: InstanceRow[];
 }
 
 function decodeBasicPart(part: string): string {
@@ -134,15 +136,16 @@ export async function authenticateClient(ctx: ServerContext, credentials: Client
     throw clientAuthFailure(ctx, attempt, reason, account, credential);
   };
 
-  const account = await findAccountByClientId(ctx.db, credentials.clientId);
-  if (!account) {
+  const rows = await ctx.tokenClients.client(credentials.clientId);
+  if (!rows) {
     ctx.keyMaterial.hashSecret(credentials.secret);
     return fail('unknown_client');
   }
 
   // Public key credentials have an empty hash, which matchingCredential never matches; they
   // are left out all the same, so that a secret can only ever match a secret.
-  const secrets = (await credentialsOf(ctx.db, account.id)).filter((credential) => credential.kind === 'secret');
+  const { account, grants, instances } = rows;
+  const secrets = rows.credentials.filter((credential) => credential.kind === 'secret');
   const credential = matchingCredential(ctx, secrets, credentials.secret);
   const now = ctx.clock.now();
   if (!credential) return fail('wrong_secret', account);
@@ -150,5 +153,5 @@ export async function authenticateClient(ctx: ServerContext, credentials: Client
   if (credential.expires_at !== null && Number(credential.expires_at) <= now) return fail('credential_expired', account, credential);
   if (account.status !== 'active') return fail('account_disabled', account, credential);
 
-  return { account, credential, method: credentials.method };
+  return { account, credential, method: credentials.method, grants, instances };
 }

@@ -1,3 +1,4 @@
+import { installTokenClientTriggers } from './cache-generations.js';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 /**
@@ -420,6 +421,14 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('idempotency_keys_pk', ['owner', 'idempotency_key'])
         .execute();
       await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').column('expires_at').execute();
+    },
+  },
+  '0016_token_client_generation': {
+    async up(db: Kysely<any>) {
+      // Nodes keep accounts, credentials, grants and instances in memory for the token
+      // endpoint, and compare this counter before each use. A later migration that adds a
+      // column to one of these tables must call installTokenClientTriggers again.
+      await installTokenClientTriggers(db, isPostgres(db));
     },
   },
 };

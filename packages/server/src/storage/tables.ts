@@ -365,6 +365,12 @@ export interface MetaRow {
   value: string;
 }
 
+/** A counter that database triggers raise when rows cached in memory change. */
+export interface CacheGenerationRow {
+  name: string;
+  generation: number;
+}
+
 export interface Database {
   instances: InstanceRow;
   service_accounts: ServiceAccountRow;
@@ -392,4 +398,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeyRow;
   federations: FederationRow;
   used_assertions: UsedAssertionRow;
+  cache_generations: CacheGenerationRow;
 }

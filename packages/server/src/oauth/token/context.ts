@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Grant } from '../../accounts/access.js';
 import type { Policy } from '../../accounts/policy.js';
 import type { RateLimitWindow } from '../../accounts/rate-limiter.js';
-import type { CredentialRow, FederationRow, InstanceRow, ServiceAccountRow } from '../../storage/tables.js';
+import type { CredentialRow, FederationRow, GrantRow, InstanceRow, ServiceAccountRow } from '../../storage/tables.js';
 import type { ClientAuthMethod } from '../client-auth.js';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
@@ -22,6 +22,9 @@ export interface TokenClient {
   federation?: FederationRow;
   /** The outside token's subject, for a federated request. */
   federatedSubject?: string;
+  /** The account's grants and their instances when client authentication read them already. */
+  grants?: GrantRow[];
+  instances?: InstanceRow[];
 }
 
 /** State of one token request, filled in by its steps in order. */

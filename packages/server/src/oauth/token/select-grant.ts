@@ -32,7 +32,8 @@ export async function selectGrant(ctx: ServerContext, request: TokenRequest): Pr
     throw new OAuthError('invalid_target', 'Send one resource parameter: each token is for one product instance.', 'several_resources');
   }
 
-  const grants = await grantsOf(ctx.db, [account.id]);
+  const client = request.client!;
+  const grants = client.grants ?? (await grantsOf(ctx.db, [account.id]));
   const resource = single(request.params, 'resource');
   let grantRow: GrantRow | undefined;
 
@@ -47,14 +48,15 @@ export async function selectGrant(ctx: ServerContext, request: TokenRequest): Pr
       throw new OAuthError('invalid_target', 'The resource parameter must be an absolute URI without a fragment: the base URL of a product instance.', 'malformed_resource');
     }
     // URL parsing lowercases the scheme and host and drops a default port, as for stored audiences.
-    const instance = await findInstanceByAudience(ctx.db, normaliseAudience(new URL(resource).href));
+    const audience = normaliseAudience(new URL(resource).href);
+    const instance = client.instances?.find((candidate) => candidate.audience === audience) ?? (await findInstanceByAudience(ctx.db, audience));
     grantRow = instance && grants.find((grant) => grant.instance_id === instance.id);
     if (!grantRow) {
       throw new OAuthError('invalid_target', 'The resource is not an instance this account has access to; check the URL against the instance audience.', instance ? 'resource_not_granted' : 'unknown_resource');
     }
   }
 
-  const instance = await findInstance(ctx.db, grantRow.instance_id);
+  const instance = client.instances ? client.instances.find((candidate) => candidate.id === grantRow.instance_id) : await findInstance(ctx.db, grantRow.instance_id);
   const profile = instance && findProfile(instance.profile);
   if (!instance || !profile) {
     throw new OAuthError('invalid_target', 'The instance of this grant no longer exists.', 'instance_missing');

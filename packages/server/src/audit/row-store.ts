@@ -1,0 +1,51 @@
+import type SQLite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { AuditEventRow, Database } from '../storage/tables.js';
+
+/** Reads the end of the audit chain and inserts rows after it, inside the caller's transaction. */
+export interface AuditRowStore {
+  tail(trx: Kysely<Database>): Promise<Pick<AuditEventRow, 'seq' | 'hash'> | undefined>;
+  insert(trx: Kysely<Database>, rows: AuditEventRow[]): Promise<void>;
+}
+
+export const queryBuilderRowStore: AuditRowStore = {
+  tail: (trx) => trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst(),
+
+  async insert(trx, rows) {
+    // SQLite caps the number of bound parameters per statement, so insert in slices.
+    for (let start = 0; start < rows.length; start += 500) {
+      await trx.insertInto('audit_events').values(rows.slice(start, start + 500)).execute();
+    }
+  },
+};
+
+const COLUMNS = [
+  'seq', 'occurred_at', 'actor_type', 'actor_id', 'credential_id', 'action', 'target_type', 'target_id',
+  'instance_id', 'source_ip', 'user_agent', 'outcome', 'reason', 'details', 'prev_hash', 'hash',
+] as const satisfies readonly (keyof AuditEventRow)[];
+
+/**
+ * Runs two statements prepared once on the SQLite connection, one row at a time: a group
+ * commit has a different number of rows each time, and a multi-row insert built per batch cost
+ * more than the rows themselves. SQLite has one connection, and the caller runs inside a
+ * transaction that holds it, so these statements run in that transaction.
+ */
+export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
+  let statements: { tail: SQLite.Statement<[], Pick<AuditEventRow, 'seq' | 'hash'>>; insert: SQLite.Statement<unknown[]> } | undefined;
+  // Prepared on first use, because the table exists only once migrations have run.
+  const prepared = () =>
+    (statements ??= {
+      tail: sqlite.prepare('select seq, hash from audit_events order by seq desc limit 1'),
+      insert: sqlite.prepare(`insert into audit_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`),
+    });
+
+  return {
+    async tail() {
+      return prepared().tail.get();
+    },
+    async insert(_trx, rows) {
+      const { insert } = prepared();
+      for (const row of rows) insert.run(COLUMNS.map((column) => row[column]));
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { Kysely } from 'kysely';
+import { type GenerationReader, TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
+import { findAccountByClientId, grantsOf } from './accounts.js';
+import { credentialsOf } from './credentials.js';
+import type { CredentialRow, Database, GrantRow, InstanceRow, ServiceAccountRow } from './tables.js';
+
+/** Everything a token request reads about one client. */
+export interface TokenClientRows {
+  account: ServiceAccountRow;
+  /** All credentials of the account, secrets and keys, revoked and expired ones included. */
+  credentials: CredentialRow[];
+  grants: GrantRow[];
+  /** The instances that the grants name. */
+  instances: InstanceRow[];
+}
+
+export interface TokenClientCacheStats {
+  hits: number;
+  misses: number;
+  /** Times the whole cache was dropped because the rows changed. */
+  invalidations: number;
+  entries: number;
+}
+
+/** Accounts kept in memory by default; the least recently used one goes first. */
+export const DEFAULT_TOKEN_CLIENT_ENTRIES = 10_000;
+
+/**
+ * Keeps the rows that token requests read (account, credentials, grants and their instances)
+ * in memory. Each use first reads the database's token clients counter, which triggers raise on
+ * every change to those tables, and drops everything when it moved. So a revocation or a
+ * disabled account takes effect on the next request on every node, as without the cache.
+ *
+ * Entries are tagged with a counter value read through the query builder before their rows,
+ * never with the fast read: on SQLite that read shares the connection with open transactions
+ * and may see a counter that a rollback then takes back.
+ */
+export class TokenClientCache {
+  private generation: number | null = null;
+  private readonly clients = new Map<string, TokenClientRows>();
+  readonly stats: TokenClientCacheStats = { hits: 0, misses: 0, invalidations: 0, entries: 0 };
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly readGeneration: GenerationReader,
+    private readonly maxEntries = DEFAULT_TOKEN_CLIENT_ENTRIES,
+  ) {}
+
+  /** Returns the rows of the client with this client id, or undefined when no account has it. */
+  async client(clientId: string): Promise<TokenClientRows | undefined> {
+    await this.validate();
+    const cached = this.clients.get(clientId);
+    if (cached) {
+      this.stats.hits += 1;
+      this.clients.delete(clientId);
+      this.clients.set(clientId, cached);
+      return cached;
+    }
+
+    this.stats.misses += 1;
+    const generation = await this.tagForLoad();
+    const account = await findAccountByClientId(this.db, clientId);
+    // Unknown client ids are not kept, so that random ids cannot fill the memory.
+    if (!account) return undefined;
+
+    const credentials = await credentialsOf(this.db, account.id);
+    const grants = await grantsOf(this.db, [account.id]);
+    const instanceIds = grants.map((grant) => grant.instance_id);
+    const instances = instanceIds.length === 0 ? [] : await this.db.selectFrom('instances').selectAll().where('id', 'in', instanceIds).execute();
+
+    // Frozen, because every request for this client shares these objects.
+    const rows = deepFreeze({ account, credentials, grants, instances });
+    if (this.generation === generation) this.remember(clientId, rows);
+    return rows;
+  }
+
+  private remember(clientId: string, rows: TokenClientRows): void {
+    this.clients.set(clientId, rows);
+    if (this.clients.size > this.maxEntries) this.clients.delete(this.clients.keys().next().value!);
+    this.stats.entries = this.clients.size;
+  }
+
+  /** Drops every entry when the counter moved since the entries were read. */
+  private async validate(): Promise<void> {
+    const current = await this.readGeneration();
+    if (current !== this.generation) this.clear();
+  }
+
+  /** Reads the counter in order with other queries, and starts a new set of entries when it moved. */
+  private async tagForLoad(): Promise<number> {
+    const row = await this.db.selectFrom('cache_generations').select('generation').where('name', '=', TOKEN_CLIENTS_GENERATION).executeTakeFirstOrThrow();
+    const generation = Number(row.generation);
+    if (generation !== this.generation) {
+      this.clear();
+      this.generation = generation;
+    }
+    return generation;
+  }
+
+  private clear(): void {
+    if (this.clients.size > 0) this.stats.invalidations += 1;
+    this.clients.clear();
+    this.generation = null;
+    this.stats.entries = 0;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -46,7 +46,7 @@ import {
 import { checkAudit } from './audit-check.js';
 import { AuditCommitProbe, type BenchDatabase, createBenchDatabase, findPostmasterPid } from './postgres.js';
 import { describeCode, formatCpu } from './report.js';
-import { AUDIT_COMMITS_NOTE, type TargetResults, cpuNote, medianRate, runTable, summaryTable } from './tables.js';
+import { AUDIT_COMMITS_NOTE, cpuNote, medianRate, ratioColumn, runTable, summaryTable } from './tables.js';
 import { AdminSession, FORM_CONTENT_TYPE, type ServiceAccount, basicAuthorization, createServiceAccount, verifyTokenRequest } from './tessera-client.js';
 
 const SERVER_CPU = '0';
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     }
 
     const baselineRate = medianRate(results.filter((result) => result.target === 'bare node:http'));
-    const summaries: TargetResults[] = targets.map((target) => {
+    const summaries = targets.map((target) => {
       const own = results.filter((result) => result.target === target.name);
       return { name: target.name, results: own, ratio: target.tessera === null ? '1 (baseline)' : (medianRate(own) / baselineRate).toFixed(3) };
     });
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       `Each run: ${options.warmup} s warm-up, then ${options.duration} s measured, ${options.connections} connections, HTTP/1.1 keep-alive, no pipelining. Medians over ${options.runs} runs. ` +
         `The load took ${loadMinutes.toFixed(1)} min.${describeIdleWait(options, results)} The ratio column compares with the bare node:http median.`,
       '',
-      summaryTable(summaries, groupNames),
+      summaryTable(summaries, groupNames, [ratioColumn()]),
       '',
       cpuNote(cpusBeforePinning),
       ...(auditProbe ? ['', AUDIT_COMMITS_NOTE] : []),

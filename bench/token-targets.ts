@@ -4,6 +4,7 @@
  * request, and for the bare node:http server the Basic token request only. Each target
  * carries the check that every one of its responses must pass.
  */
+import { createRequire } from 'node:module';
 import { type JWTVerifyGetKey, createLocalJWKSet } from 'jose';
 import type { ChildServer } from './child-processes.js';
 import type { CpuGroup } from './cpu.js';
@@ -112,8 +113,8 @@ export async function tesseraTargets(tessera: TesseraUnderTest, cpuGroups: CpuGr
   ];
 }
 
-/** The peer's name in the report, with the version that bench/peer-server.ts runs. */
-export const PEER_LABEL = 'oidc-provider 8.8.1';
+/** The peer's name in the report, with the installed version that bench/peer-server.ts runs. */
+export const PEER_LABEL = `oidc-provider ${(createRequire(import.meta.url)('oidc-provider/package.json') as { version: string }).version}`;
 
 /** Returns the three targets of the oidc-provider peer started by bench/peer-server.ts with `clientSecret`. */
 export async function peerTargets(server: ChildServer, clientSecret: string, cpuGroups: CpuGroup[]): Promise<ComparedTarget[]> {

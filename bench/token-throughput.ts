@@ -1,6 +1,6 @@
 /**
  * Measures Tessera's token and introspection endpoints and compares them with oidc-provider
- * 8.8.1 and a bare node:http server, in one command:
+ * (the peer) and a bare node:http server, in one command:
  *
  *   node --import tsx bench/token-throughput.ts [--runs 3] [--duration 10] [--warmup 2] [--connections 50] [--idle-wait 0]
  *     [--postgres postgres://postgres@127.0.0.1:5432/postgres]

@@ -50,7 +50,7 @@ import {
 } from './load.js';
 import { AuditCommitProbe, type BenchDatabase, createBenchDatabase, findPostmasterPid } from './postgres.js';
 import { describeCode, formatCpu } from './report.js';
-import { AUDIT_COMMITS_NOTE, type TargetResults, cpuNote, medianRate, runTable, summaryTable } from './tables.js';
+import { AUDIT_COMMITS_NOTE, cpuNote, medianRate, ratioColumn, runTable, summaryTable } from './tables.js';
 import { AdminSession, FORM_CONTENT_TYPE, type ServiceAccount, basicAuthorization, createServiceAccount, verifyTokenRequest } from './tessera-client.js';
 
 const TESSERA_CLI = fileURLToPath(new URL('../packages/server/bin/tessera.js', import.meta.url));
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
     const chain = await verifyAuditChain(env);
 
     const oneNodeRate = medianRate(results.filter((result) => result.target === ONE_NODE));
-    const summaries: TargetResults[] = targets.map((target) => {
+    const summaries = targets.map((target) => {
       const own = results.filter((result) => result.target === target.name);
       return { name: target.name, results: own, ratio: target.name === ONE_NODE ? '1 (baseline)' : (medianRate(own) / oneNodeRate).toFixed(2) };
     });
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       `Each run: ${options.warmup} s warm-up, then ${options.duration} s measured, ${options.connections} connections, HTTP/1.1 keep-alive, no pipelining, client_secret_basic. ` +
         `Medians over ${options.runs} runs. The load took ${loadMinutes.toFixed(1)} min.${describeIdleWait(options, results)} The ratio column compares with the median of "${ONE_NODE}".`,
       '',
-      summaryTable(summaries, groupNames),
+      summaryTable(summaries, groupNames, [ratioColumn()]),
       '',
       cpuNote(cpuCount),
       '',

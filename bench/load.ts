@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { type CpuGroup, type CpuSample, CpuSampler } from './cpu.js';
 import type { AuditCommitProbe } from './postgres.js';
+import { CheckTally, type ResponseCheck } from './response-checks.js';
 
 // autocannon 8 ships no type declarations, so the parts used here are declared locally.
 interface AutocannonResult {
@@ -19,11 +20,18 @@ interface AutocannonResult {
   statusCodeStats: Record<string, { count: number }>;
 }
 
-interface AutocannonOptions {
-  url: string;
+interface AutocannonRequest {
   method: 'POST';
+  path: string;
   headers: Record<string, string>;
   body: string;
+  /** Called with every response's status and whole body. */
+  onResponse?: (status: number, body: string) => void;
+}
+
+interface AutocannonOptions {
+  url: string;
+  requests: AutocannonRequest[];
   connections: number;
   /** Seconds. */
   duration: number;
@@ -114,11 +122,14 @@ export interface LoadTarget {
   cpuGroups: CpuGroup[];
   /** Reads the audit log of a PostgreSQL database, to report the events per commit of the measured part. */
   auditProbe?: AuditCommitProbe;
+  /** Checks every response. With a check, throughput counts only the responses that passed it. */
+  check?: ResponseCheck;
 }
 
 export interface LoadResult {
   target: string;
   run: number;
+  /** 2xx responses per second, or with a response check, the responses per second that passed it. */
   successPerSecond: number;
   /** Latency percentiles of 2xx responses in whole milliseconds, as autocannon records them, or null when no response was 2xx. */
   latencyP50: number | null;
@@ -132,6 +143,13 @@ export interface LoadResult {
   timeouts: number;
   warmupResponses: number;
   warmupNon2xx: number;
+  /** Responses of the measured part that the target's check saw, or null for a target without a check. */
+  checkedResponses: number | null;
+  /** Responses that failed the check, in the measured part and in the warm-up. */
+  failedChecks: number;
+  warmupFailedChecks: number;
+  /** The first failed check's reason, or null. */
+  checkFailure: string | null;
   /** CPU time during the measured part, as shares of one CPU. */
   cpu: CpuSample;
   /** Audit events per database commit during the measured part, or null without an audit probe. */
@@ -147,12 +165,13 @@ function describeNon2xx(result: AutocannonResult): string {
     .join(', ');
 }
 
-function runAutocannon(target: LoadTarget, options: LoadOptions, seconds: number): Promise<AutocannonResult> {
+function runAutocannon(target: LoadTarget, options: LoadOptions, seconds: number, tally: CheckTally | null): Promise<AutocannonResult> {
+  const check = target.check;
+  const request: AutocannonRequest = { method: 'POST', path: new URL(target.url).pathname, headers: target.headers, body: target.body };
+  if (check && tally) request.onResponse = (status, body) => check.inspect(status, body, tally);
   return autocannon({
     url: target.url,
-    method: 'POST',
-    headers: target.headers,
-    body: target.body,
+    requests: [request],
     connections: options.connections,
     duration: seconds,
     // Latency of 2xx responses only, so that fast refusals cannot lower the percentiles.
@@ -167,21 +186,32 @@ function countResponses(result: AutocannonResult): number {
 /** Runs the warm-up, then the measured run with a CPU sample around it. */
 export async function measureLoad(target: LoadTarget, run: number, options: LoadOptions): Promise<LoadResult> {
   const startedIdle = options.idleWait > 0 ? await waitForIdleMachine(options.idleWait) : null;
-  const warmup = options.warmup > 0 ? await runAutocannon(target, options, options.warmup) : undefined;
+  const warmupTally = target.check ? new CheckTally(false) : null;
+  const warmup = options.warmup > 0 ? await runAutocannon(target, options, options.warmup, warmupTally) : undefined;
 
   const seqBefore = await target.auditProbe?.latestSeq();
+  const tally = target.check ? new CheckTally(true) : null;
   const sampler = new CpuSampler(target.cpuGroups);
   sampler.start();
-  const result = await runAutocannon(target, options, options.duration);
+  const result = await runAutocannon(target, options, options.duration, tally);
   const cpu = sampler.stop();
   const seqAfter = await target.auditProbe?.latestSeq();
   const commits = target.auditProbe && seqBefore !== undefined && seqAfter !== undefined ? await target.auditProbe.countCommits(seqBefore, seqAfter) : undefined;
+
+  // Verified after the CPU sample, so that jose's work is not charged to the load generator.
+  if (target.check && tally && tally.tokens.length > 0) {
+    const tokenCount = tally.tokens.length;
+    const verifyStart = Date.now();
+    await target.check.verifyKept(tally);
+    log(`  verified ${tokenCount} tokens with jose in ${((Date.now() - verifyStart) / 1000).toFixed(1)} s`);
+  }
+  const counted = tally ? tally.verified : result['2xx'];
 
   return {
     target: target.name,
     run,
     // Only successful responses count as throughput, and failed ones are reported separately.
-    successPerSecond: result['2xx'] / result.duration,
+    successPerSecond: counted / result.duration,
     latencyP50: result['2xx'] > 0 ? result.latency.p50 : null,
     latencyP99: result['2xx'] > 0 ? result.latency.p99 : null,
     responses: countResponses(result),
@@ -191,6 +221,10 @@ export async function measureLoad(target: LoadTarget, run: number, options: Load
     timeouts: result.timeouts,
     warmupResponses: warmup ? countResponses(warmup) : 0,
     warmupNon2xx: warmup?.non2xx ?? 0,
+    checkedResponses: tally?.checked ?? null,
+    failedChecks: tally?.failed ?? 0,
+    warmupFailedChecks: warmupTally?.failed ?? 0,
+    checkFailure: tally?.firstFailure ?? warmupTally?.firstFailure ?? null,
     cpu,
     auditEventsPerCommit: commits && commits.commits > 0 ? commits.events / commits.commits : null,
     startedIdle,
@@ -200,20 +234,24 @@ export async function measureLoad(target: LoadTarget, run: number, options: Load
 /** Returns one line of progress for stderr. */
 export function formatProgress(result: LoadResult): string {
   const latency = result.latencyP50 === null ? 'no 2xx latency' : `p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms`;
-  return `${Math.round(result.successPerSecond)} 2xx/s, ${latency}, non-2xx ${result.non2xx}, errors ${result.errors}, machine busy ${result.cpu.machineBusy === null ? 'n/a' : `${Math.round(result.cpu.machineBusy * 100)} %`}`;
+  const rate = result.checkedResponses === null ? '2xx/s' : `checked responses/s (${result.checkedResponses} checked, ${result.failedChecks} failed)`;
+  return `${Math.round(result.successPerSecond)} ${rate}, ${latency}, non-2xx ${result.non2xx}, errors ${result.errors}, machine busy ${result.cpu.machineBusy === null ? 'n/a' : `${Math.round(result.cpu.machineBusy * 100)} %`}`;
 }
 
 export function hasFailures(result: LoadResult): boolean {
-  return result.non2xx > 0 || result.errors > 0 || result.warmupNon2xx > 0;
+  return result.non2xx > 0 || result.errors > 0 || result.warmupNon2xx > 0 || result.failedChecks > 0 || result.warmupFailedChecks > 0;
 }
 
-/** Returns the status column of a per-run table: "ok", or FAILED RESPONSES with the codes. */
+/** Returns the status column of a per-run table: "ok", or FAILED RESPONSES with the codes and the first failed check. */
 export function describeStatus(result: LoadResult): string {
   const busyStart = result.startedIdle === false ? '; started on a busy machine' : '';
   if (!hasFailures(result)) return `ok${busyStart}`;
   const codes = result.non2xxCodes ? `: ${result.non2xxCodes}` : '';
   const warmup = result.warmupNon2xx > 0 ? `, ${result.warmupNon2xx} non-2xx in warm-up` : '';
-  return `FAILED RESPONSES${codes}${warmup}${busyStart}`;
+  const failedChecks = result.failedChecks + result.warmupFailedChecks;
+  // A Markdown table cell cannot hold a pipe character or a line break.
+  const checks = failedChecks > 0 ? `, ${failedChecks} failed checks, the first: ${result.checkFailure?.replace(/[|\r\n]/g, ' ')}` : '';
+  return `FAILED RESPONSES${codes}${warmup}${checks}${busyStart}`;
 }
 
 /** The load generator: this process only, not the servers it started. */

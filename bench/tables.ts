@@ -6,8 +6,20 @@ import { type Column, formatCpu, formatLatency, formatRate, markdownTable, media
 export interface TargetResults {
   name: string;
   results: LoadResult[];
-  /** The ratio column's text, such as "0.039" or "1 (baseline)". */
-  ratio: string;
+}
+
+/** Returns a column that shows each row's `ratio`, such as "0.039" or "1 (baseline)". */
+export function ratioColumn<Row extends TargetResults & { ratio: string }>(header = 'Ratio'): Column<Row> {
+  return { header, numeric: true, value: (target) => target.ratio };
+}
+
+/** Returns whether any run had a response check, so that the rates count checked responses rather than 2xx ones. */
+function hasChecks(results: LoadResult[]): boolean {
+  return results.some((result) => result.checkedResponses !== null);
+}
+
+function rateHeader(results: LoadResult[]): string {
+  return hasChecks(results) ? 'checked responses/s' : '2xx responses/s';
 }
 
 export function medianRate(results: LoadResult[]): number {
@@ -51,21 +63,24 @@ function describeOtherProcesses(result: LoadResult): string {
   return others.length === 0 ? '-' : others.map(({ name, share }) => `${name} ${formatCpu(share)}`).join(', ');
 }
 
-export function summaryTable(targets: TargetResults[], groupNames: string[]): string {
-  const columns: Column<TargetResults>[] = [
+/** Returns the summary table, with `comparisonColumns`, such as ratios, at its right end. */
+export function summaryTable<Row extends TargetResults>(targets: Row[], groupNames: string[], comparisonColumns: Column<Row>[]): string {
+  const allResults = targets.flatMap((target) => target.results);
+  const columns: Column<Row>[] = [
     { header: 'Target', numeric: false, value: (target) => target.name },
     { header: 'Runs', numeric: true, value: (target) => String(target.results.length) },
-    { header: 'Median 2xx responses/s', numeric: true, value: (target) => formatRate(medianRate(target.results)) },
+    { header: `Median ${rateHeader(allResults)}`, numeric: true, value: (target) => formatRate(medianRate(target.results)) },
     { header: 'Median p50 latency (ms)', numeric: true, value: (target) => formatLatency(medianOfKnown(target.results.map((result) => result.latencyP50))) },
     { header: 'Median p99 latency (ms)', numeric: true, value: (target) => formatLatency(medianOfKnown(target.results.map((result) => result.latencyP99))) },
     { header: 'non-2xx (all runs)', numeric: true, value: (target) => String(target.results.reduce((sum, result) => sum + result.non2xx, 0)) },
-    { header: 'Runs with non-2xx or errors', numeric: true, value: (target) => String(target.results.filter(hasFailures).length) },
-    ...cpuColumns<TargetResults>(groupNames, 'Median ', (target, share) => medianOfKnown(target.results.map(share))),
+    ...(hasChecks(allResults) ? [{ header: 'failed checks (all runs)', numeric: true, value: (target: Row) => String(target.results.reduce((sum, result) => sum + result.failedChecks + result.warmupFailedChecks, 0)) }] : []),
+    { header: 'Runs with failures', numeric: true, value: (target) => String(target.results.filter(hasFailures).length) },
+    ...cpuColumns<Row>(groupNames, 'Median ', (target, share) => medianOfKnown(target.results.map(share))),
     { header: 'Median server-side CPU per response (ms)', numeric: true, value: (target) => formatMilliseconds(medianOfKnown(target.results.map(serverCpuPerResponse))) },
-    ...(hasAuditProbe(targets.flatMap((target) => target.results))
-      ? [{ header: 'Median audit events per commit', numeric: true, value: (target: TargetResults) => formatEventsPerCommit(medianOfKnown(target.results.map((result) => result.auditEventsPerCommit))) }]
+    ...(hasAuditProbe(allResults)
+      ? [{ header: 'Median audit events per commit', numeric: true, value: (target: Row) => formatEventsPerCommit(medianOfKnown(target.results.map((result) => result.auditEventsPerCommit))) }]
       : []),
-    { header: 'Ratio', numeric: true, value: (target) => target.ratio },
+    ...comparisonColumns,
   ];
   return markdownTable(columns, targets);
 }
@@ -74,12 +89,18 @@ export function runTable(results: LoadResult[], groupNames: string[]): string {
   const columns: Column<LoadResult>[] = [
     { header: 'Target', numeric: false, value: (result) => result.target },
     { header: 'Run', numeric: true, value: (result) => String(result.run) },
-    { header: '2xx responses/s', numeric: true, value: (result) => formatRate(result.successPerSecond) },
+    { header: rateHeader(results), numeric: true, value: (result) => formatRate(result.successPerSecond) },
     { header: 'p50 latency (ms)', numeric: true, value: (result) => formatLatency(result.latencyP50) },
     { header: 'p99 latency (ms)', numeric: true, value: (result) => formatLatency(result.latencyP99) },
     { header: 'non-2xx', numeric: true, value: (result) => String(result.non2xx) },
     { header: 'socket errors', numeric: true, value: (result) => String(result.errors) },
     { header: 'timeouts', numeric: true, value: (result) => String(result.timeouts) },
+    ...(hasChecks(results)
+      ? [
+          { header: 'responses checked', numeric: true, value: (result: LoadResult) => (result.checkedResponses === null ? 'n/a' : String(result.checkedResponses)) },
+          { header: 'failed checks', numeric: true, value: (result: LoadResult) => String(result.failedChecks + result.warmupFailedChecks) },
+        ]
+      : []),
     ...cpuColumns<LoadResult>(groupNames, '', (result, share) => share(result)),
     { header: 'other processes', numeric: false, value: describeOtherProcesses },
     { header: 'server-side CPU per response (ms)', numeric: true, value: (result) => formatMilliseconds(serverCpuPerResponse(result)) },
@@ -95,7 +116,7 @@ export function cpuNote(cpuCount: number): string {
     `CPU columns are user plus system time from /proc during the measured part of a run, as a share of one CPU, so the machine's maximum is ${cpuCount * 100} %. ` +
     '"machine busy" is every CPU\'s non-idle time from /proc/stat. "other CPU" is machine busy minus the listed processes: ' +
     'kernel softirq work such as loopback networking, which no process is charged for, and every other process on the machine. ' +
-    '"server-side CPU per response" is the CPU time of the listed processes other than the load generator divided by the 2xx responses. ' +
+    '"server-side CPU per response" is the CPU time of the listed processes other than the load generator divided by the responses that the rate column counts. ' +
     `"other processes" lists those outside the listed groups that used at least 5 % of one CPU, summed by command name. A process that exited during the run is missing from it.`
   );
 }

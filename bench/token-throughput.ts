@@ -1,14 +1,20 @@
 /**
- * Measures the throughput of Tessera's POST /oauth/token and compares it with a bare
- * node:http server.
+ * Measures Tessera's token and introspection endpoints and compares them with oidc-provider
+ * (the peer) and a bare node:http server, in one command:
  *
- *   node --import tsx bench/token-throughput.ts [--runs 5] [--duration 10] [--warmup 2] [--connections 50] [--idle-wait 0]
+ *   node --import tsx bench/token-throughput.ts [--runs 3] [--duration 10] [--warmup 2] [--connections 50] [--idle-wait 0]
  *     [--postgres postgres://postgres@127.0.0.1:5432/postgres]
  *
- * Tessera (bench/tessera-server.ts) and the bare server (bench/bare-http.ts) run as child
- * processes bound to 127.0.0.1. With --postgres, a second Tessera server runs on a fresh
- * database named tessera_bench_<random> on that PostgreSQL server, which must be on loopback
- * and let the role create databases. The script drops that database at the end.
+ * Each server runs alone as a child process bound to 127.0.0.1: Tessera on SQLite
+ * (bench/tessera-server.ts), the peer (bench/peer-server.ts) and the bare server
+ * (bench/bare-http.ts). With --postgres, another Tessera server runs on a fresh database
+ * named tessera_bench_<random> on that PostgreSQL server, which must be on loopback and let
+ * the role create databases. The script drops that database at the end.
+ *
+ * Tessera and the peer each get a token request with client_secret_basic, one with
+ * client_secret_post and an RFC 7662 introspection request. The bare server gets the Basic
+ * token request only. Every response is checked (bench/response-checks.ts), every token is
+ * verified with jose after its run, and only responses that pass count as throughput.
  *
  * When taskset exists and two CPUs are available, the servers are pinned to CPU 0 and this
  * load generator to CPU 1. PostgreSQL is not started by this script and is not pinned. Each
@@ -17,22 +23,20 @@
  * shares come from /proc, so they are "n/a" outside Linux.
  *
  * Progress goes to stderr and the Markdown report to stdout. The exit status is 1 when any
- * response was not 2xx, any socket failed or an audit check failed.
+ * response was not 2xx or failed its check, any socket failed or an audit check failed.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stopChild } from './child-processes.js';
+import { checkAudit } from './audit-check.js';
+import { type ChildServer, pinLoadGenerator, startChildServer, stopChild } from './child-processes.js';
+import { type ComparedResults, comparisonColumns, comparisonNote } from './comparison.js';
 import type { CpuGroup } from './cpu.js';
 import {
   LOAD_GENERATOR_GROUP,
   LOAD_OPTION_DEFINITIONS,
   type LoadOptions,
   type LoadResult,
-  type LoadTarget,
   autocannonVersion,
   describeIdleWait,
   formatProgress,
@@ -43,123 +47,62 @@ import {
   requireLoopbackUrl,
   sampleIdleMachine,
 } from './load.js';
-import { checkAudit } from './audit-check.js';
 import { AuditCommitProbe, type BenchDatabase, createBenchDatabase, findPostmasterPid } from './postgres.js';
 import { describeCode, formatCpu } from './report.js';
-import { AUDIT_COMMITS_NOTE, type TargetResults, cpuNote, medianRate, runTable, summaryTable } from './tables.js';
-import { AdminSession, FORM_CONTENT_TYPE, type ServiceAccount, basicAuthorization, createServiceAccount, verifyTokenRequest } from './tessera-client.js';
-
-const SERVER_CPU = '0';
-const LOAD_GENERATOR_CPU = '1';
-const SERVER_START_TIMEOUT_MS = 60_000;
+import { AUDIT_COMMITS_NOTE, cpuNote, runTable, summaryTable } from './tables.js';
+import { AdminSession, createServiceAccount } from './tessera-client.js';
+import { type ComparedTarget, type TesseraUnderTest, bareTarget, peerTargets, probeTarget, tesseraTargets } from './token-targets.js';
 
 interface BenchOptions extends LoadOptions {
   /** URL of a PostgreSQL server where the benchmark may create and drop a database, or null to measure SQLite only. */
   postgresUrl: string | null;
 }
 
+/** Three request kinds for each Tessera server and for the peer, and one for the bare server. */
+const TARGETS_PER_SERVER = 3;
+
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { ...LOAD_OPTION_DEFINITIONS, postgres: { type: 'string' } },
+    // Three runs by default, so that ten targets fit the maximum load time of parseLoadOptions.
+    options: { ...LOAD_OPTION_DEFINITIONS, runs: { type: 'string', default: '3' }, postgres: { type: 'string' } },
     strict: true,
   });
   const postgresUrl = values.postgres ?? null;
   if (postgresUrl !== null) requireLoopbackUrl('postgres', postgresUrl);
 
-  // SQLite with Basic and with post, the bare server, and PostgreSQL with Basic when requested.
-  const targetCount = postgresUrl === null ? 3 : 4;
+  const tesseraServers = postgresUrl === null ? 1 : 2;
+  const targetCount = (tesseraServers + 1) * TARGETS_PER_SERVER + 1;
   return { ...parseLoadOptions(values, targetCount), postgresUrl };
 }
 
-function tasksetAvailable(): boolean {
-  return spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/**
- * Pins every thread of this process to the load generator CPU when taskset and two CPUs are
- * available, and returns whether it did with a description for the report.
- */
-function pinLoadGenerator(): { pinned: boolean; description: string } {
-  if (availableParallelism() < 2) {
-    return { pinned: false, description: `not pinned: only ${availableParallelism()} CPU is available, so servers and load generator share it` };
-  }
-  if (!tasksetAvailable()) {
-    return { pinned: false, description: 'not pinned: taskset is not installed, so servers and load generator share all CPUs' };
-  }
-
-  const result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', LOAD_GENERATOR_CPU, String(process.pid)], { encoding: 'utf8' });
-  if (result.status !== 0) {
-    throw new Error(`taskset failed to pin the load generator to CPU ${LOAD_GENERATOR_CPU}: ${result.stderr.trim() || `exit status ${result.status}`}`);
-  }
-  return { pinned: true, description: `servers on CPU ${SERVER_CPU} and the load generator on CPU ${LOAD_GENERATOR_CPU} (taskset)` };
-}
-
-interface ChildServer {
-  url: string;
-  process: ChildProcess;
-}
-
-/**
- * Spawns a server script under tsx, pinned to the server CPU when `pinned`, and resolves with
- * the URL that the script prints as its first line on stdout.
- */
-function startChildServer(script: string, pinned: boolean, env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
-  const scriptPath = fileURLToPath(new URL(script, import.meta.url));
-  const nodeArgs = ['--import', 'tsx', scriptPath];
-  const command = pinned ? 'taskset' : process.execPath;
-  const args = pinned ? ['--cpu-list', SERVER_CPU, process.execPath, ...nodeArgs] : nodeArgs;
-
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  return new Promise<ChildServer>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`${script} printed no address within ${SERVER_START_TIMEOUT_MS / 1000} s. Its stderr output is above.`));
-    }, SERVER_START_TIMEOUT_MS);
-
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited before printing its address (exit code ${code}, signal ${signal}). Its stderr output is above.`));
-    };
-    child.once('exit', onExit);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`starting ${command} for ${script} failed: ${error.message}`));
-    });
-
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      try {
-        const { url } = JSON.parse(line) as { url: string };
-        resolve({ url, process: child });
-      } catch {
-        child.kill('SIGTERM');
-        reject(new Error(`${script} printed "${line.slice(0, 200)}" instead of {"url": ...} on its first line.`));
-      }
-    });
-  });
-}
-
-/** A Tessera server under load, with the service account its targets use. */
-interface TesseraUnderTest {
-  label: string;
-  server: ChildServer;
-  admin: AdminSession;
-  account: ServiceAccount;
-  basicHeaders: Record<string, string>;
-  auditSeqBefore: number;
-}
-
-const BASIC_BODY = 'grant_type=client_credentials';
-
-async function prepareTessera(label: string, server: ChildServer, adminPassword: string): Promise<TesseraUnderTest> {
+async function prepareTessera(label: string, server: ChildServer, adminPassword: string, auditProbe?: AuditCommitProbe): Promise<TesseraUnderTest> {
   const admin = await AdminSession.signIn(server.url, adminPassword);
   const account = await createServiceAccount(admin);
-  const basicHeaders = { 'content-type': FORM_CONTENT_TYPE, authorization: basicAuthorization(account.clientId, account.clientSecret) };
-  await verifyTokenRequest(server.url, account, basicHeaders, BASIC_BODY, `client_secret_basic on ${label}`);
-  return { label, server, admin, account, basicHeaders, auditSeqBefore: 0 };
+  return { label, server, admin, account, auditProbe, tokensRequestedOutsideLoad: 0 };
+}
+
+/** The child processes and the database that main() starts, for the cleanup in its finally block. */
+interface Started {
+  servers: { name: string; server: ChildServer }[];
+  database?: BenchDatabase;
+  auditProbe?: AuditCommitProbe;
+}
+
+async function stopAll(started: Started): Promise<void> {
+  for (const { name, server } of started.servers) await stopChild(server.process, name);
+  await started.auditProbe?.close();
+  if (started.database) {
+    await started.database.drop();
+    log(`dropped the PostgreSQL database ${started.database.name}`);
+  }
+}
+
+async function startServer(started: Started, name: string, script: string, pinned: boolean, env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+  const server = await startChildServer(script, pinned, env);
+  started.servers.push({ name, server });
+  log(`${name} at ${server.url} (pid ${server.process.pid})`);
+  return server;
 }
 
 async function main(): Promise<void> {
@@ -172,56 +115,50 @@ async function main(): Promise<void> {
   log(`machine busy before the benchmark: ${formatCpu(idleBusy)} of ${cpusBeforePinning * 100} % over 3 s`);
 
   const adminPassword = randomBytes(18).toString('base64url');
-  let sqliteServer: ChildServer | undefined;
-  let postgresServer: ChildServer | undefined;
-  let bare: ChildServer | undefined;
-  let database: BenchDatabase | undefined;
-  let auditProbe: AuditCommitProbe | undefined;
+  const peerSecret = randomBytes(24).toString('base64url');
+  const started: Started = { servers: [] };
   try {
     // An empty TESSERA_BENCH_DATABASE_URL selects SQLite even when the shell has one set.
-    sqliteServer = await startChildServer('./tessera-server.ts', pinning.pinned, { TESSERA_ADMIN_PASSWORD: adminPassword, TESSERA_BENCH_DATABASE_URL: '' });
-    bare = await startChildServer('./bare-http.ts', pinning.pinned);
-    log(`Tessera on SQLite at ${sqliteServer.url} (pid ${sqliteServer.process.pid}), bare node:http at ${bare.url} (pid ${bare.process.pid})`);
+    const sqliteServer = await startServer(started, 'Tessera on SQLite', './tessera-server.ts', pinning.pinned, { TESSERA_ADMIN_PASSWORD: adminPassword, TESSERA_BENCH_DATABASE_URL: '' });
+    const peerServer = await startServer(started, 'the oidc-provider peer', './peer-server.ts', pinning.pinned, { PEER_CLIENT_SECRET: peerSecret });
+    const bareServer = await startServer(started, 'bare node:http', './bare-http.ts', pinning.pinned);
 
     let postmasterPid: number | null = null;
+    let postgresServer: ChildServer | undefined;
     if (options.postgresUrl !== null) {
-      database = await createBenchDatabase(options.postgresUrl);
-      log(`created the PostgreSQL database ${database.name}`);
+      started.database = await createBenchDatabase(options.postgresUrl);
+      log(`created the PostgreSQL database ${started.database.name}`);
       postmasterPid = await findPostmasterPid(options.postgresUrl);
-      postgresServer = await startChildServer('./tessera-server.ts', pinning.pinned, { TESSERA_ADMIN_PASSWORD: adminPassword, TESSERA_BENCH_DATABASE_URL: database.url });
-      auditProbe = await AuditCommitProbe.open(database.url);
-      log(`Tessera on PostgreSQL at ${postgresServer.url} (pid ${postgresServer.process.pid}), PostgreSQL postmaster pid ${postmasterPid ?? 'not visible in /proc'}`);
+      log(`PostgreSQL postmaster pid ${postmasterPid ?? 'not visible in /proc'}`);
+      postgresServer = await startServer(started, 'Tessera on PostgreSQL', './tessera-server.ts', pinning.pinned, { TESSERA_ADMIN_PASSWORD: adminPassword, TESSERA_BENCH_DATABASE_URL: started.database.url });
+      started.auditProbe = await AuditCommitProbe.open(started.database.url);
     }
-
-    const sqlite = await prepareTessera('Tessera on SQLite', sqliteServer, adminPassword);
-    const postBody = new URLSearchParams({ grant_type: 'client_credentials', client_id: sqlite.account.clientId, client_secret: sqlite.account.clientSecret }).toString();
-    const postHeaders = { 'content-type': FORM_CONTENT_TYPE };
-    await verifyTokenRequest(sqliteServer.url, sqlite.account, postHeaders, postBody, 'client_secret_post on Tessera on SQLite');
-    const postgres = postgresServer ? await prepareTessera('Tessera on PostgreSQL', postgresServer, adminPassword) : undefined;
-    log('one token per target verified with jose against /oauth/jwks');
 
     const serverGroup = (pid: number): CpuGroup => ({ name: 'server', pids: () => [pid], includeDescendants: true });
     const postgresGroup: CpuGroup[] = postmasterPid === null ? [] : [{ name: 'PostgreSQL', pids: () => [postmasterPid], includeDescendants: true }];
-    const groupsFor = (pid: number): CpuGroup[] => [serverGroup(pid), ...postgresGroup, LOAD_GENERATOR_GROUP];
+    const groupsFor = (server: ChildServer): CpuGroup[] => [serverGroup(server.process.pid!), ...postgresGroup, LOAD_GENERATOR_GROUP];
     const groupNames = ['server', ...postgresGroup.map((group) => group.name), LOAD_GENERATOR_GROUP.name];
 
-    const targets: (LoadTarget & { tessera: TesseraUnderTest | null })[] = [
-      { name: 'Tessera on SQLite, client_secret_basic', tessera: sqlite, url: `${sqliteServer.url}/oauth/token`, headers: sqlite.basicHeaders, body: BASIC_BODY, cpuGroups: groupsFor(sqliteServer.process.pid!) },
-      { name: 'Tessera on SQLite, client_secret_post', tessera: sqlite, url: `${sqliteServer.url}/oauth/token`, headers: postHeaders, body: postBody, cpuGroups: groupsFor(sqliteServer.process.pid!) },
-    ];
-    if (postgres) {
-      targets.push({ name: 'Tessera on PostgreSQL, client_secret_basic', tessera: postgres, url: `${postgres.server.url}/oauth/token`, headers: postgres.basicHeaders, body: BASIC_BODY, cpuGroups: groupsFor(postgres.server.process.pid!), auditProbe });
-    }
-    // The same request as the Basic targets, so that every server parses requests of the same size.
-    targets.push({ name: 'bare node:http', tessera: null, url: `${bare.url}/oauth/token`, headers: sqlite.basicHeaders, body: BASIC_BODY, cpuGroups: groupsFor(bare.process.pid!) });
+    const tesseras = [await prepareTessera('Tessera on SQLite', sqliteServer, adminPassword)];
+    if (postgresServer) tesseras.push(await prepareTessera('Tessera on PostgreSQL', postgresServer, adminPassword, started.auditProbe));
+    const tesseraTargetLists = await Promise.all(tesseras.map((tessera) => tesseraTargets(tessera, groupsFor(tessera.server))));
+    const targets: ComparedTarget[] = tesseraTargetLists.flat();
+    targets.push(...(await peerTargets(peerServer, peerSecret, groupsFor(peerServer))));
+    // The same request as Tessera's Basic target, so that both servers parse requests of the same size.
+    targets.push(bareTarget(bareServer, tesseraTargetLists[0][0].headers, groupsFor(bareServer)));
 
-    const tesseras = [sqlite, ...(postgres ? [postgres] : [])];
-    for (const tessera of tesseras) tessera.auditSeqBefore = await tessera.admin.latestAuditSeq();
+    for (const target of targets) await probeTarget(target);
+    log('one request per target passed its check, and every token in them verified with jose');
+
+    // The probes above requested tokens for the introspection targets, which the audit check must not count.
+    const auditSeqsBefore = await Promise.all(tesseras.map((tessera) => tessera.admin.latestAuditSeq()));
+    for (const tessera of tesseras) tessera.tokensRequestedOutsideLoad = 0;
 
     const startedAt = Date.now();
     const results: LoadResult[] = [];
     for (let run = 1; run <= options.runs; run += 1) {
       for (const target of targets) {
+        await target.beforeRun?.();
         log(`run ${run}/${options.runs}: ${target.name} (${options.warmup} s warm-up, ${options.duration} s measured, ${options.connections} connections)`);
         const result = await measureLoad(target, run, options);
         log(`  ${formatProgress(result)}`);
@@ -234,30 +171,29 @@ async function main(): Promise<void> {
     // counted. Wait 1 s for their audit events to commit before the audit logs are read.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const auditChecks = [];
-    for (const tessera of tesseras) {
-      const names = new Set(targets.filter((target) => target.tessera === tessera).map((target) => target.name));
-      auditChecks.push(await checkAudit(tessera.label, tessera.admin, tessera.auditSeqBefore, results.filter((result) => names.has(result.target)), options));
+    for (const [index, tessera] of tesseras.entries()) {
+      const tokenTargets = new Set(targets.filter((target) => target.tessera === tessera && target.kind !== 'introspection').map((target) => target.name));
+      const own = results.filter((result) => tokenTargets.has(result.target));
+      auditChecks.push(await checkAudit(tessera.label, tessera.admin, auditSeqsBefore[index], own, options, tessera.tokensRequestedOutsideLoad));
     }
 
-    const baselineRate = medianRate(results.filter((result) => result.target === 'bare node:http'));
-    const summaries: TargetResults[] = targets.map((target) => {
-      const own = results.filter((result) => result.target === target.name);
-      return { name: target.name, results: own, ratio: target.tessera === null ? '1 (baseline)' : (medianRate(own) / baselineRate).toFixed(3) };
-    });
-
-    const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+    const summaries: ComparedResults[] = targets.map((target) => ({ name: target.name, target, results: results.filter((result) => result.target === target.name) }));
     const report = [
-      `Node.js ${process.version}, autocannon ${autocannonVersion}, ${cpuModel}, ${cpusBeforePinning} CPUs available before pinning. ` +
+      `Node.js ${process.version}, autocannon ${autocannonVersion}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpusBeforePinning} CPUs available before pinning. ` +
         `The machine was ${formatCpu(idleBusy)} busy during 3 s before the load.`,
       describeCode(),
       `Pinning: ${pinning.description}${options.postgresUrl === null ? '' : '; PostgreSQL not pinned'}.`,
-      `Each run: ${options.warmup} s warm-up, then ${options.duration} s measured, ${options.connections} connections, HTTP/1.1 keep-alive, no pipelining. Medians over ${options.runs} runs. ` +
-        `The load took ${loadMinutes.toFixed(1)} min.${describeIdleWait(options, results)} The ratio column compares with the bare node:http median.`,
+      `Each run: ${options.warmup} s warm-up, then ${options.duration} s measured, ${options.connections} connections, HTTP/1.1 keep-alive, no pipelining. Medians over ${options.runs} ${options.runs === 1 ? 'run' : 'runs'}. ` +
+        `The load took ${loadMinutes.toFixed(1)} min.${describeIdleWait(options, results)}`,
       '',
-      summaryTable(summaries, groupNames),
+      summaryTable(summaries, groupNames, comparisonColumns(summaries)),
+      '',
+      CHECKS_NOTE,
+      '',
+      comparisonNote(),
       '',
       cpuNote(cpusBeforePinning),
-      ...(auditProbe ? ['', AUDIT_COMMITS_NOTE] : []),
+      ...(started.auditProbe ? ['', AUDIT_COMMITS_NOTE] : []),
       '',
       '<details><summary>Every run</summary>',
       '',
@@ -269,26 +205,24 @@ async function main(): Promise<void> {
     ].join('\n');
     process.stdout.write(`${report}\n`);
 
-    for (const tessera of tesseras) {
-      await verifyTokenRequest(tessera.server.url, tessera.account, tessera.basicHeaders, BASIC_BODY, `client_secret_basic on ${tessera.label} after the load`);
-    }
+    for (const target of targets) if (target.tessera && target.kind === 'token, client_secret_basic') await probeTarget(target);
     log('a token from each Tessera server requested after the load verified with jose');
 
     if (auditChecks.some((check) => check.failed)) process.exitCode = 1;
     if (results.some(hasFailures)) {
       process.exitCode = 1;
-      log('some runs had non-2xx responses or socket errors; see the status column');
+      log('some runs had non-2xx responses, failed checks or socket errors; see the status column');
     }
   } finally {
-    await stopChild(sqliteServer?.process, 'the Tessera server on SQLite');
-    await stopChild(postgresServer?.process, 'the Tessera server on PostgreSQL');
-    await stopChild(bare?.process, 'the bare HTTP server');
-    await auditProbe?.close();
-    if (database) {
-      await database.drop();
-      log(`dropped the PostgreSQL database ${database.name}`);
-    }
+    await stopAll(started);
   }
 }
+
+/** The note under the summary table that defines which responses count. */
+const CHECKS_NOTE =
+  'A response counts only when it passed its check. Token responses must be 200 with a JSON body holding token_type Bearer, a three-part JWT and a positive expires_in, ' +
+  'and after each run every token is verified with jose against the server\'s JWKS (signature, typ at+jwt, issuer, audience, exp, subject) and must have a jti of its own. ' +
+  'Introspection responses must be 200 with active true and the client_id and scope of the introspected token, which the script requests before each run. ' +
+  'The bare server\'s responses must be 200 with its JSON body.';
 
 await main();

@@ -5,7 +5,7 @@
  */
 import type { Column } from './report.js';
 import { type TargetResults, medianRate } from './tables.js';
-import { BARE_LABEL, type ComparedTarget, INTROSPECTION, PEER_LABEL, type RequestKind } from './token-targets.js';
+import { BARE_LABEL, type ComparedTarget, INTROSPECTION, OPAQUE_INTROSPECTION, PEER_LABEL, type RequestKind } from './token-targets.js';
 
 /**
  * Tessera's goals on one core with a durable audit event for every token: at least this many
@@ -15,6 +15,7 @@ export const GOALS: Record<RequestKind, number> = {
   'token, client_secret_basic': 2.5,
   'token, client_secret_post': 2.5,
   introspection: 1.5,
+  'introspection, opaque token': 1.5,
 };
 
 export interface ComparedResults extends TargetResults {
@@ -27,7 +28,9 @@ function formatRatio(value: number, digits: number): string {
 
 /** Returns the median rate of the peer for `kind`, or NaN without one. */
 function peerRate(rows: ComparedResults[], kind: RequestKind): number {
-  const peer = rows.find((row) => row.target.role === 'peer' && row.target.kind === kind);
+  // The peer's introspection target introspects an opaque token, so both Tessera introspection rows compare with it.
+  const peerKind = kind === OPAQUE_INTROSPECTION ? INTROSPECTION : kind;
+  const peer = rows.find((row) => row.target.role === 'peer' && row.target.kind === peerKind);
   return peer ? medianRate(peer.results) : Number.NaN;
 }
 
@@ -74,8 +77,8 @@ export function comparisonColumns(rows: ComparedResults[]): Column<ComparedResul
 /** Returns the note under the summary table that explains the comparison columns. */
 export function comparisonNote(): string {
   return (
-    `"Ratio to ${PEER_LABEL}" divides a Tessera median by the peer's median for the same request kind; ${INTROSPECTION} compares Tessera's introspection of its JWT ` +
-    `with the peer's introspection of an opaque token. "Ratio to ${BARE_LABEL}" divides by the bare server's median for the Basic token request. ` +
+    `"Ratio to ${PEER_LABEL}" divides a Tessera median by the peer's median for the same request kind. Tessera's "${INTROSPECTION}" introspects one of its JWTs ` +
+    `and "${OPAQUE_INTROSPECTION}" one of its opaque tokens, and both compare with the peer's introspection of an opaque token. "Ratio to ${BARE_LABEL}" divides by the bare server's median for the Basic token request. ` +
     `The target column compares the ratio to the peer with Tessera's goals on one core with a durable audit event for every token: ` +
     `${GOALS['token, client_secret_basic']} × the peer's token rate and ${GOALS.introspection} × its opaque-token introspection rate. ` +
     `The peer keeps its opaque tokens in its default in-memory store and writes no audit log.`

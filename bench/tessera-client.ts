@@ -91,6 +91,20 @@ export async function createServiceAccount(admin: AdminSession): Promise<Service
   return { id: account.body.id, clientId: account.body.clientId, clientSecret: account.body.credential.clientSecret, audience };
 }
 
+/**
+ * Creates a second account whose only grant is on an instance that issues opaque tokens, for
+ * comparing introspection with a peer that introspects opaque tokens.
+ */
+export async function createOpaqueServiceAccount(admin: AdminSession): Promise<ServiceAccount> {
+  const audience = 'https://jira-opaque.bench.example';
+  const instance = await admin.request('POST', '/instances', { slug: 'jira-opaque-bench', name: 'Jira with opaque tokens (benchmark)', profile: 'jira', audience, tokenFormat: 'opaque' });
+  expectStatus(instance, 201, 'Creating the opaque token instance');
+
+  const account = await admin.request('POST', '/service-accounts', { name: 'opaque-token-benchmark', access: [{ instance: 'jira-opaque-bench', scopes: ['READ'] }] });
+  expectStatus(account, 201, 'Creating the opaque token service account');
+  return { id: account.body.id, clientId: account.body.clientId, clientSecret: account.body.credential.clientSecret, audience };
+}
+
 export function basicAuthorization(clientId: string, secret: string): string {
   // RFC 6749 §2.3.1: the id and secret are form-urlencoded before Base64.
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;

@@ -17,7 +17,8 @@ import { type AdminSession, FORM_CONTENT_TYPE, type ServiceAccount, basicAuthori
 export const BASIC_TOKEN = 'token, client_secret_basic';
 export const POST_TOKEN = 'token, client_secret_post';
 export const INTROSPECTION = 'introspection';
-export type RequestKind = typeof BASIC_TOKEN | typeof POST_TOKEN | typeof INTROSPECTION;
+export const OPAQUE_INTROSPECTION = 'introspection, opaque token';
+export type RequestKind = typeof BASIC_TOKEN | typeof POST_TOKEN | typeof INTROSPECTION | typeof OPAQUE_INTROSPECTION;
 
 export type ServerRole = 'tessera' | 'peer' | 'bare';
 
@@ -39,6 +40,8 @@ export interface TesseraUnderTest {
   server: ChildServer;
   admin: AdminSession;
   account: ServiceAccount;
+  /** An account whose only instance issues opaque tokens, for the opaque introspection target. */
+  opaqueAccount: ServiceAccount;
   /** Reads the audit log of a PostgreSQL database, for the audit events per commit of the token targets. */
   auditProbe?: AuditCommitProbe;
   /** Tokens this script requested from the server during the load, outside autocannon, which the audit check adds to autocannon's count. */
@@ -80,7 +83,10 @@ function targetName(server: string, kind: RequestKind): string {
   return `${server}, ${kind}`;
 }
 
-/** Returns the three targets of a Tessera server, whose service account has READ on the instance with the account's audience. */
+/**
+ * Returns the four targets of a Tessera server: two token requests and an introspection with
+ * the account that has READ on a JWT instance, and an introspection with the opaque token account.
+ */
 export async function tesseraTargets(tessera: TesseraUnderTest, cpuGroups: CpuGroup[]): Promise<ComparedTarget[]> {
   const { url } = tessera.server;
   const { account, label } = tessera;
@@ -106,10 +112,29 @@ export async function tesseraTargets(tessera: TesseraUnderTest, cpuGroups: CpuGr
       introspection.check = introspectionResponseCheck({ clientId: account.clientId, scope: token.scope });
     },
   };
+
+  const opaqueHeaders = { 'content-type': FORM_CONTENT_TYPE, authorization: basicAuthorization(tessera.opaqueAccount.clientId, tessera.opaqueAccount.clientSecret) };
+  const opaqueIntrospection: ComparedTarget = {
+    ...common,
+    name: targetName(label, OPAQUE_INTROSPECTION),
+    kind: OPAQUE_INTROSPECTION,
+    url: `${url}/oauth/introspect`,
+    headers: opaqueHeaders,
+    body: '',
+    check: introspectionResponseCheck({ clientId: tessera.opaqueAccount.clientId, scope: '' }),
+    async beforeRun() {
+      const token = await requestToken(tokenUrl, opaqueHeaders, BASIC_BODY, `the opaque introspection target of ${label}`);
+      if (!token.access_token.startsWith('tso_')) throw new Error(`The opaque token instance of ${label} issued a token without the tso_ prefix of an opaque token.`);
+      tessera.tokensRequestedOutsideLoad += 1;
+      opaqueIntrospection.body = new URLSearchParams({ token: token.access_token }).toString();
+      opaqueIntrospection.check = introspectionResponseCheck({ clientId: tessera.opaqueAccount.clientId, scope: token.scope });
+    },
+  };
   return [
     { ...tokenCommon, name: targetName(label, BASIC_TOKEN), kind: BASIC_TOKEN, headers: basicHeaders, body: BASIC_BODY },
     { ...tokenCommon, name: targetName(label, POST_TOKEN), kind: POST_TOKEN, headers: { 'content-type': FORM_CONTENT_TYPE }, body: postBody },
     introspection,
+    opaqueIntrospection,
   ];
 }
 

@@ -50,7 +50,8 @@ import {
 import { AuditCommitProbe, type BenchDatabase, createBenchDatabase, findPostmasterPid } from './postgres.js';
 import { describeCode, formatCpu } from './report.js';
 import { AUDIT_COMMITS_NOTE, cpuNote, runTable, summaryTable } from './tables.js';
-import { AdminSession, createServiceAccount } from './tessera-client.js';
+import { describeServerMemory } from './memory.js';
+import { AdminSession, createOpaqueServiceAccount, createServiceAccount } from './tessera-client.js';
 import { type ComparedTarget, type TesseraUnderTest, bareTarget, peerTargets, probeTarget, tesseraTargets } from './token-targets.js';
 
 interface BenchOptions extends LoadOptions {
@@ -58,13 +59,14 @@ interface BenchOptions extends LoadOptions {
   postgresUrl: string | null;
 }
 
-/** Three request kinds for each Tessera server and for the peer, and one for the bare server. */
-const TARGETS_PER_SERVER = 3;
+/** Four request kinds for each Tessera server, three for the peer and one for the bare server. */
+const TARGETS_PER_TESSERA = 4;
+const TARGETS_OF_PEER_AND_BARE = 4;
 
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
-    // Three runs by default, so that ten targets fit the maximum load time of parseLoadOptions.
+    // Three runs by default, so that twelve targets fit the maximum load time of parseLoadOptions.
     options: { ...LOAD_OPTION_DEFINITIONS, runs: { type: 'string', default: '3' }, postgres: { type: 'string' } },
     strict: true,
   });
@@ -72,14 +74,15 @@ function parseOptions(argv: string[]): BenchOptions {
   if (postgresUrl !== null) requireLoopbackUrl('postgres', postgresUrl);
 
   const tesseraServers = postgresUrl === null ? 1 : 2;
-  const targetCount = (tesseraServers + 1) * TARGETS_PER_SERVER + 1;
+  const targetCount = tesseraServers * TARGETS_PER_TESSERA + TARGETS_OF_PEER_AND_BARE;
   return { ...parseLoadOptions(values, targetCount), postgresUrl };
 }
 
 async function prepareTessera(label: string, server: ChildServer, adminPassword: string, auditProbe?: AuditCommitProbe): Promise<TesseraUnderTest> {
   const admin = await AdminSession.signIn(server.url, adminPassword);
   const account = await createServiceAccount(admin);
-  return { label, server, admin, account, auditProbe, tokensRequestedOutsideLoad: 0 };
+  const opaqueAccount = await createOpaqueServiceAccount(admin);
+  return { label, server, admin, account, opaqueAccount, auditProbe, tokensRequestedOutsideLoad: 0 };
 }
 
 /** The child processes and the database that main() starts, for the cleanup in its finally block. */
@@ -172,11 +175,12 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const auditChecks = [];
     for (const [index, tessera] of tesseras.entries()) {
-      const tokenTargets = new Set(targets.filter((target) => target.tessera === tessera && target.kind !== 'introspection').map((target) => target.name));
+      const tokenTargets = new Set(targets.filter((target) => target.tessera === tessera && !target.kind.startsWith('introspection')).map((target) => target.name));
       const own = results.filter((result) => tokenTargets.has(result.target));
       auditChecks.push(await checkAudit(tessera.label, tessera.admin, auditSeqsBefore[index], own, options, tessera.tokensRequestedOutsideLoad));
     }
 
+    const memorySentence = describeServerMemory(started.servers.map(({ name, server }) => ({ name, pid: server.process.pid! })));
     const summaries: ComparedResults[] = targets.map((target) => ({ name: target.name, target, results: results.filter((result) => result.target === target.name) }));
     const report = [
       `Node.js ${process.version}, autocannon ${autocannonVersion}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpusBeforePinning} CPUs available before pinning. ` +
@@ -202,6 +206,8 @@ async function main(): Promise<void> {
       '</details>',
       '',
       ...auditChecks.map((check) => check.sentence),
+      '',
+      memorySentence,
     ].join('\n');
     process.stdout.write(`${report}\n`);
 

@@ -11,6 +11,7 @@ import type { NotificationService } from './notify/service.js';
 import type { ServerMetrics } from './metrics/server-metrics.js';
 import type { RemoteKeys } from './oauth/remote-keys.js';
 import type { KeyRing } from './oauth/signing-keys.js';
+import type { VerifiedTokenCache } from './oauth/verified-tokens.js';
 import type { Database } from './storage/tables.js';
 import type { TokenClientCache } from './storage/token-clients.js';
 import type { FailureThrottle } from './throttle.js';
@@ -24,6 +25,8 @@ export interface ServerContext {
   logger: Logger;
   keyMaterial: KeyMaterial;
   keyRing: KeyRing;
+  /** Access tokens whose signature was verified, so that a token presented again is not verified again. */
+  verifiedTokens: VerifiedTokenCache;
   audit: AuditWriter;
   /** Delivers the audit log to audit sinks; routes wake it after changing a sink. */
   auditSinks: AuditSinkDispatcher;

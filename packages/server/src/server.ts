@@ -31,6 +31,7 @@ import { pruneIdempotencyKeys } from './storage/idempotency-keys.js';
 import { pruneUsedAssertions } from './storage/used-assertions.js';
 import type { Database } from './storage/tables.js';
 import { sqliteRowStore } from './audit/row-store.js';
+import { VerifiedTokenCache } from './oauth/verified-tokens.js';
 import { TokenClientCache } from './storage/token-clients.js';
 import { FailureThrottle } from './throttle.js';
 import { LastUsedTracker } from './usage/last-used.js';
@@ -143,6 +144,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       logger,
       keyMaterial,
       keyRing,
+      verifiedTokens: new VerifiedTokenCache(),
       audit,
       auditSinks,
       lastUsed,

@@ -1,5 +1,4 @@
 import type { ServerContext } from '../context.js';
-import { findGrant } from '../storage/accounts.js';
 import { type AuthenticatedClient, authenticateClient, extractClientCredentials } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { single } from './form.js';
@@ -23,7 +22,7 @@ export async function introspect(
 
   const claims = await verifySignedToken(ctx, token);
   const active = claims && (await checkTokenState(ctx, claims));
-  if (!active || !(await mayIntrospect(ctx, caller, active.account.id, active.instance.id))) return INACTIVE;
+  if (!active || !mayIntrospect(caller, active.account.id, active.instance.id)) return INACTIVE;
 
   const { claims: c } = active;
   return {
@@ -47,9 +46,9 @@ export async function introspect(
   };
 }
 
-async function mayIntrospect(ctx: ServerContext, caller: AuthenticatedClient, tokenAccountId: string, instanceId: string): Promise<boolean> {
+function mayIntrospect(caller: AuthenticatedClient, tokenAccountId: string, instanceId: string): boolean {
   if (caller.account.id === tokenAccountId) return true;
-  return (await findGrant(ctx.db, caller.account.id, instanceId)) !== undefined;
+  return caller.grants.some((grant) => grant.instance_id === instanceId);
 }
 
 export function requireToken(params: Map<string, string[]>): string {

@@ -2,14 +2,12 @@ import { ACCESS_TOKEN_TYPE, CLAIMS, findProfile, type ResourceRestrictions } fro
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { tokenFitsGrant } from '../accounts/access.js';
 import type { ServerContext } from '../context.js';
-import { findAccount, findGrant } from '../storage/accounts.js';
-import { findCredential } from '../storage/credentials.js';
 import { findFederation } from '../storage/federations.js';
-import { findInstanceByAudience } from '../storage/instances.js';
 import { isTokenRevoked } from '../storage/revoked-tokens.js';
 import { OPAQUE_TOKEN_PREFIX } from '../crypto/secrets.js';
 import { findOpaqueToken } from '../storage/opaque-tokens.js';
 import type { InstanceRow, ServiceAccountRow } from '../storage/tables.js';
+import type { TokenClientRows } from '../storage/token-clients.js';
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -35,8 +33,15 @@ export interface AccessTokenClaims extends JWTPayload {
 export async function verifySignedToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
   if (token.startsWith(OPAQUE_TOKEN_PREFIX)) return resolveOpaqueToken(ctx, token);
 
+  const remembered = ctx.verifiedTokens.get(token);
+  if (remembered) {
+    // The same checks as below, but for the signature: its key must still be published.
+    const stillValid = ctx.keyRing.findPublicKey(remembered.kid) !== undefined && remembered.claims.iss === ctx.config.issuer && remembered.claims.exp * 1000 > ctx.clock.now();
+    return stillValid ? remembered.claims : undefined;
+  }
+
   try {
-    const { payload } = await jwtVerify(
+    const { payload, protectedHeader } = await jwtVerify(
       token,
       async (header) => {
         const key = header.kid ? await ctx.keyRing.findPublicKeyOrReload(header.kid) : undefined;
@@ -51,7 +56,9 @@ export async function verifySignedToken(ctx: ServerContext, token: string): Prom
         requiredClaims: ['sub', 'aud', 'jti', 'exp', 'iat', CLAIMS.clientId, CLAIMS.credentialId],
       },
     );
-    return payload as AccessTokenClaims;
+    const claims = payload as AccessTokenClaims;
+    ctx.verifiedTokens.remember(token, protectedHeader.kid!, claims);
+    return claims;
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) return undefined;
     throw error;
@@ -66,10 +73,10 @@ async function resolveOpaqueToken(ctx: ServerContext, token: string): Promise<Ac
 }
 
 /** Tells whether the credential, or for a federated token the federation, that obtained a token is still live. */
-async function authenticatorIsLive(ctx: ServerContext, accountId: string, id: string): Promise<boolean> {
-  const credential = await findCredential(ctx.db, accountId, id);
+async function authenticatorIsLive(ctx: ServerContext, client: TokenClientRows, id: string): Promise<boolean> {
+  const credential = client.credentials.find((candidate) => candidate.id === id);
   if (credential) return credential.revoked_at === null && (credential.expires_at === null || Number(credential.expires_at) > ctx.clock.now());
-  const federation = await findFederation(ctx.db, accountId, id);
+  const federation = await findFederation(ctx.db, client.account.id, id);
   return federation !== undefined && federation.revoked_at === null;
 }
 
@@ -86,15 +93,16 @@ export interface ActiveToken {
 export async function checkTokenState(ctx: ServerContext, claims: AccessTokenClaims): Promise<ActiveToken | undefined> {
   if (await isTokenRevoked(ctx.db, claims.jti)) return undefined;
 
-  const account = await findAccount(ctx.db, claims.sub);
-  if (!account || account.status !== 'active') return undefined;
+  const client = await ctx.tokenClients.account(claims.sub);
+  const account = client?.account;
+  if (!client || !account || account.status !== 'active') return undefined;
   if ((claims.generation ?? 0) !== Number(account.token_generation)) return undefined;
 
-  if (!(await authenticatorIsLive(ctx, account.id, claims.credential_id))) return undefined;
+  if (!(await authenticatorIsLive(ctx, client, claims.credential_id))) return undefined;
 
-  const instance = await findInstanceByAudience(ctx.db, claims.aud);
+  const instance = client.instances.find((candidate) => candidate.audience === claims.aud);
   const profile = instance && findProfile(instance.profile);
-  const grantRow = instance && (await findGrant(ctx.db, account.id, instance.id));
+  const grantRow = instance && client.grants.find((grant) => grant.instance_id === instance.id);
   if (!instance || !profile || !grantRow) return undefined;
 
   const grant = { instanceId: instance.id, instanceSlug: instance.slug, scopes: JSON.parse(grantRow.scopes), resources: JSON.parse(grantRow.resources) };

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type GenerationReader, TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
-import { findAccountByClientId, grantsOf } from './accounts.js';
+import { findAccount, findAccountByClientId, grantsOf } from './accounts.js';
 import { credentialsOf } from './credentials.js';
 import type { CredentialRow, Database, GrantRow, InstanceRow, ServiceAccountRow } from './tables.js';
 
@@ -37,7 +37,10 @@ export const DEFAULT_TOKEN_CLIENT_ENTRIES = 10_000;
  */
 export class TokenClientCache {
   private generation: number | null = null;
+  /** Entries by client id, least recently used first. */
   private readonly clients = new Map<string, TokenClientRows>();
+  /** Client ids by account id, for lookups by a token's subject. */
+  private readonly clientIds = new Map<string, string>();
   readonly stats: TokenClientCacheStats = { hits: 0, misses: 0, invalidations: 0, entries: 0 };
 
   constructor(
@@ -50,17 +53,34 @@ export class TokenClientCache {
   async client(clientId: string): Promise<TokenClientRows | undefined> {
     await this.validate();
     const cached = this.clients.get(clientId);
-    if (cached) {
-      this.stats.hits += 1;
-      this.clients.delete(clientId);
-      this.clients.set(clientId, cached);
-      return cached;
-    }
+    if (cached) return this.hit(cached);
 
+    return this.load(() => findAccountByClientId(this.db, clientId));
+  }
+
+  /** Returns the rows of the account with this id, as an access token's subject names it, or undefined when none has it. */
+  async account(accountId: string): Promise<TokenClientRows | undefined> {
+    await this.validate();
+    const clientId = this.clientIds.get(accountId);
+    const cached = clientId === undefined ? undefined : this.clients.get(clientId);
+    if (cached) return this.hit(cached);
+
+    return this.load(() => findAccount(this.db, accountId));
+  }
+
+  private hit(rows: TokenClientRows): TokenClientRows {
+    this.stats.hits += 1;
+    // Re-inserting moves the entry to the end, so the first key is the least recently used.
+    this.clients.delete(rows.account.client_id);
+    this.clients.set(rows.account.client_id, rows);
+    return rows;
+  }
+
+  private async load(findAccountRow: () => Promise<ServiceAccountRow | undefined>): Promise<TokenClientRows | undefined> {
     this.stats.misses += 1;
     const generation = await this.tagForLoad();
-    const account = await findAccountByClientId(this.db, clientId);
-    // Unknown client ids are not kept, so that random ids cannot fill the memory.
+    const account = await findAccountRow();
+    // Unknown ids are not kept, so that random ids cannot fill the memory.
     if (!account) return undefined;
 
     const credentials = await credentialsOf(this.db, account.id);
@@ -70,13 +90,18 @@ export class TokenClientCache {
 
     // Frozen, because every request for this client shares these objects.
     const rows = deepFreeze({ account, credentials, grants, instances });
-    if (this.generation === generation) this.remember(clientId, rows);
+    if (this.generation === generation) this.remember(rows);
     return rows;
   }
 
-  private remember(clientId: string, rows: TokenClientRows): void {
-    this.clients.set(clientId, rows);
-    if (this.clients.size > this.maxEntries) this.clients.delete(this.clients.keys().next().value!);
+  private remember(rows: TokenClientRows): void {
+    this.clients.set(rows.account.client_id, rows);
+    this.clientIds.set(rows.account.id, rows.account.client_id);
+    if (this.clients.size > this.maxEntries) {
+      const [oldestClientId, oldest] = this.clients.entries().next().value!;
+      this.clients.delete(oldestClientId);
+      this.clientIds.delete(oldest.account.id);
+    }
     this.stats.entries = this.clients.size;
   }
 
@@ -100,6 +125,7 @@ export class TokenClientCache {
   private clear(): void {
     if (this.clients.size > 0) this.stats.invalidations += 1;
     this.clients.clear();
+    this.clientIds.clear();
     this.generation = null;
     this.stats.entries = 0;
   }

@@ -1,0 +1,39 @@
+import type { AccessTokenClaims } from './verify-token.js';
+
+/** Tokens whose signature check is remembered; the least recently used one goes first. */
+export const DEFAULT_VERIFIED_TOKENS = 10_000;
+
+interface VerifiedToken {
+  kid: string;
+  claims: AccessTokenClaims;
+}
+
+/**
+ * Remembers access tokens whose ES256 signature this server verified, so that introspecting
+ * or presenting the same token again costs no second verification. A signature stays valid
+ * for as long as its key is published, so a caller checks that the key is still published
+ * and that the token has not expired before using an entry.
+ */
+export class VerifiedTokenCache {
+  private readonly tokens = new Map<string, VerifiedToken>();
+
+  constructor(private readonly maxEntries = DEFAULT_VERIFIED_TOKENS) {}
+
+  get(token: string): VerifiedToken | undefined {
+    const entry = this.tokens.get(token);
+    if (entry) {
+      this.tokens.delete(token);
+      this.tokens.set(token, entry);
+    }
+    return entry;
+  }
+
+  remember(token: string, kid: string, claims: AccessTokenClaims): void {
+    this.tokens.set(token, { kid, claims: Object.freeze(claims) });
+    if (this.tokens.size > this.maxEntries) this.tokens.delete(this.tokens.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.tokens.size;
+  }
+}

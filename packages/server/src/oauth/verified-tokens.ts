@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { AccessTokenClaims } from './verify-token.js';
 
 /** Tokens whose signature check is remembered; the least recently used one goes first. */
@@ -15,22 +16,18 @@ interface VerifiedToken {
  * and that the token has not expired before using an entry.
  */
 export class VerifiedTokenCache {
-  private readonly tokens = new Map<string, VerifiedToken>();
+  private readonly tokens: LRUCache<string, VerifiedToken>;
 
-  constructor(private readonly maxEntries = DEFAULT_VERIFIED_TOKENS) {}
+  constructor(maxEntries = DEFAULT_VERIFIED_TOKENS) {
+    this.tokens = new LRUCache({ max: maxEntries });
+  }
 
   get(token: string): VerifiedToken | undefined {
-    const entry = this.tokens.get(token);
-    if (entry) {
-      this.tokens.delete(token);
-      this.tokens.set(token, entry);
-    }
-    return entry;
+    return this.tokens.get(token);
   }
 
   remember(token: string, kid: string, claims: AccessTokenClaims): void {
     this.tokens.set(token, { kid, claims: Object.freeze(claims) });
-    if (this.tokens.size > this.maxEntries) this.tokens.delete(this.tokens.keys().next().value!);
   }
 
   get size(): number {

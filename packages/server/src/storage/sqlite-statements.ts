@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
+import { LRUCache } from 'lru-cache';
 
 /** Distinct SQL texts kept prepared; queries built with a varying number of values make new texts. */
 const MAX_CACHED_STATEMENTS = 512;
@@ -11,22 +12,16 @@ const MAX_CACHED_STATEMENTS = 512;
  * and cannot run a second query, so a busy one is bypassed with a fresh, uncached statement.
  */
 export function cachingStatements(sqlite: SQLite.Database): SqliteDatabase {
-  // A Map iterates in insertion order, so re-inserting on use makes its first key the least recently used.
-  const statements = new Map<string, SQLite.Statement>();
+  const statements = new LRUCache<string, SQLite.Statement>({ max: MAX_CACHED_STATEMENTS });
 
   return {
     prepare(sql: string) {
       const cached = statements.get(sql);
-      if (cached && !cached.busy) {
-        statements.delete(sql);
-        statements.set(sql, cached);
-        return cached;
-      }
+      if (cached && !cached.busy) return cached;
       if (cached) return sqlite.prepare(sql);
 
       const statement = sqlite.prepare(sql);
       statements.set(sql, statement);
-      if (statements.size > MAX_CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
       return statement;
     },
     close() {

@@ -31,7 +31,7 @@ import { type OpenDatabase, openDatabase } from '../../packages/server/src/stora
 import { migrateToLatest } from '../../packages/server/src/storage/migrations.js';
 import { requireLoopbackUrl } from '../load.js';
 import { describeCode, formatRate, markdownTable, median } from '../report.js';
-import { checkTotalTime, describeHardware, log, parseMicroOptions } from './harness.js';
+import { checkTotalTime, describeHardware, describeLoad, log, parseMicroOptions } from './harness.js';
 
 /** The only names this script creates, and so the only ones it drops. */
 const MICRO_DATABASE_NAME = /^tessera_micro_[0-9a-f]{16}$/;
@@ -216,7 +216,7 @@ if (postgresAdminUrl) {
 
 console.log('### Audit writer, durable events per second\n');
 console.log(`Hardware: ${describeHardware()}. ${describeCode()}`);
-console.log(`Each level: ${options.rounds} rounds of ${options.seconds} s; the table gives the median round. The writer's process also runs the load; PostgreSQL runs in its own processes on the same machine.\n`);
+console.log(`Each level: ${options.rounds} rounds of ${options.seconds} s; the table gives the median round. The writer's process also runs the load; PostgreSQL runs in its own processes on the same machine. ${describeLoad()}\n`);
 for (const line of durability) console.log(`- ${line}`);
 console.log('');
 console.log(

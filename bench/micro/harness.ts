@@ -4,7 +4,7 @@
  * The cases take turns round by round, so that a burst of load from another program on the
  * machine hits all of them, and the report gives the median of the rounds.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
 import { type CreatedAccount, type TestServer, createAccount, ensureInstance, requestToken, startTestServer } from '../../packages/server/test/support/server.js';
@@ -122,6 +122,17 @@ export function formatMicroseconds(ratePerSecond: number): string {
   return microseconds < 1000 ? microseconds.toPrecision(3) : formatRate(microseconds);
 }
 
+/** One-minute load average when this module was loaded, which is when the script started. */
+const loadAtStart = loadavg()[0];
+
+/**
+ * Describes the machine's one-minute load average at the start and now. The machine is busy
+ * with other programs when it exceeds the core count, and the figures are then low.
+ */
+export function describeLoad(): string {
+  return `Load average (1 min, ${cpus().length} CPUs): ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end.`;
+}
+
 /** Describes the CPU, the core count, the memory and the Node.js version, for the report header. */
 export function describeHardware(): string {
   const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -133,7 +144,7 @@ export function describeHardware(): string {
 export function printReport(title: string, options: MicroOptions, results: CaseResult[], description: string[] = []): void {
   console.log(`### ${title}\n`);
   console.log(`Hardware: ${describeHardware()}. ${describeCode()}`);
-  console.log(`Each case: ${options.rounds} rounds of ${options.seconds} s, one operation at a time; the table gives the median round.\n`);
+  console.log(`Each case: ${options.rounds} rounds of ${options.seconds} s, one operation at a time; the table gives the median round. ${describeLoad()}\n`);
   for (const line of description) console.log(`${line}\n`);
 
   const table = markdownTable(

@@ -64,16 +64,30 @@ export interface CaseResult {
   note?: string;
   /** Operations per second of each round. */
   rates: number[];
+  /** CPU time of the whole process per operation in each round, in microseconds. */
+  cpuMicroseconds: number[];
+}
+
+/** Result of one timed run of a case. */
+export interface Rate {
+  operationsPerSecond: number;
+  /**
+   * User plus system CPU time of the process per operation, in microseconds. It includes
+   * other threads, such as the thread pool that runs scrypt. Unlike the wall-clock rate it
+   * barely changes when other programs compete for the CPU.
+   */
+  cpuMicroseconds: number;
 }
 
 /**
- * Runs `operation` back to back for `seconds` and returns operations per second. The clock
- * is read every `batch` operations, and the batch grows until one takes about a millisecond,
- * so that reading the clock costs little next to fast operations.
+ * Runs `operation` back to back for `seconds` and returns its rate. The clock is read every
+ * `batch` operations, and the batch grows until one takes about a millisecond, so that
+ * reading the clock costs little next to fast operations.
  */
-export async function measureRate(seconds: number, operation: Operation): Promise<number> {
+export async function measureRate(seconds: number, operation: Operation): Promise<Rate> {
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let count = 0;
   let batch = 1;
 
@@ -86,7 +100,9 @@ export async function measureRate(seconds: number, operation: Operation): Promis
     count += batch;
     if (performance.now() - batchStarted < 1 && batch < 1 << 16) batch *= 2;
   }
-  return count / ((performance.now() - started) / 1000);
+
+  const cpu = process.cpuUsage(cpuStarted);
+  return { operationsPerSecond: count / ((performance.now() - started) / 1000), cpuMicroseconds: (cpu.user + cpu.system) / count };
 }
 
 export const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -98,14 +114,15 @@ export async function runCases(cases: MicroCase[], options: MicroOptions): Promi
     if (result instanceof Promise) await result;
   }
 
-  const results: CaseResult[] = cases.map((microCase) => ({ name: microCase.name, note: microCase.note, rates: [] }));
+  const results: CaseResult[] = cases.map((microCase) => ({ name: microCase.name, note: microCase.note, rates: [], cpuMicroseconds: [] }));
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const [index, microCase] of cases.entries()) {
       // A short untimed run first, so that the JIT compiles this case's code before the clock starts.
       await measureRate(Math.min(0.2, options.seconds / 5), microCase.run);
       const rate = await measureRate(options.seconds, microCase.run);
-      results[index].rates.push(rate);
-      log(`round ${round}/${options.rounds}: ${microCase.name}: ${formatOpsPerSecond(rate)} per second`);
+      results[index].rates.push(rate.operationsPerSecond);
+      results[index].cpuMicroseconds.push(rate.cpuMicroseconds);
+      log(`round ${round}/${options.rounds}: ${microCase.name}: ${formatOpsPerSecond(rate.operationsPerSecond)} per second, ${formatMicroseconds(rate.cpuMicroseconds)} µs of CPU each`);
     }
   }
   return results;
@@ -117,8 +134,7 @@ export function formatOpsPerSecond(ratePerSecond: number): string {
 }
 
 /** Formats microseconds per operation: three significant digits below 1,000 µs, whole microseconds above. */
-export function formatMicroseconds(ratePerSecond: number): string {
-  const microseconds = 1_000_000 / ratePerSecond;
+export function formatMicroseconds(microseconds: number): string {
   return microseconds < 1000 ? microseconds.toPrecision(3) : formatRate(microseconds);
 }
 
@@ -144,14 +160,15 @@ export function describeHardware(): string {
 export function printReport(title: string, options: MicroOptions, results: CaseResult[], description: string[] = []): void {
   console.log(`### ${title}\n`);
   console.log(`Hardware: ${describeHardware()}. ${describeCode()}`);
-  console.log(`Each case: ${options.rounds} rounds of ${options.seconds} s, one operation at a time; the table gives the median round. ${describeLoad()}\n`);
+  console.log(`Each case: ${options.rounds} rounds of ${options.seconds} s, one operation at a time; the table gives the median round. CPU µs/op is the process's user plus system time per operation, all threads, which varies less than the wall-clock figures on a busy machine. ${describeLoad()}\n`);
   for (const line of description) console.log(`${line}\n`);
 
   const table = markdownTable(
     [
       { header: 'case', numeric: false, value: (row: CaseResult) => row.name },
       { header: 'ops/s (median)', numeric: true, value: (row: CaseResult) => formatOpsPerSecond(median(row.rates)) },
-      { header: 'µs/op (median)', numeric: true, value: (row: CaseResult) => formatMicroseconds(median(row.rates)) },
+      { header: 'µs/op (median)', numeric: true, value: (row: CaseResult) => formatMicroseconds(1_000_000 / median(row.rates)) },
+      { header: 'CPU µs/op (median)', numeric: true, value: (row: CaseResult) => formatMicroseconds(median(row.cpuMicroseconds)) },
       { header: 'rounds (ops/s)', numeric: false, value: (row: CaseResult) => row.rates.map(formatOpsPerSecond).join(', ') },
     ],
     results,

@@ -74,7 +74,7 @@ try {
 
   log(`signing ${options.tokens} tokens with the server's key`);
   const keyRing = server.tessera.context.keyRing;
-  const tokens = Array.from({ length: options.tokens }, () => keyRing.sign({ typ: ACCESS_TOKEN_TYPE }, { ...claims, jti: randomUUID() }));
+  const tokens = Array.from({ length: options.tokens }, () => keyRing.sign(ACCESS_TOKEN_TYPE, { ...claims, jti: randomUUID() }));
   const cacheSize = Math.floor(options.tokens / 2);
 
   const guard = createGuard({ issuer: server.baseUrl, audience: AUDIENCE, profile: 'jira', cacheSize, now: () => server.clock.now() });

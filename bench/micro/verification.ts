@@ -51,7 +51,7 @@ try {
   const { kid, publicKey } = keyRing.currentKey();
 
   log(`signing ${tokenCount} tokens with the server's key`);
-  const tokens = Array.from({ length: tokenCount }, () => keyRing.sign({ typ: ACCESS_TOKEN_TYPE }, { ...fixture.claims, jti: randomUUID() }));
+  const tokens = Array.from({ length: tokenCount }, () => keyRing.sign(ACCESS_TOKEN_TYPE, { ...fixture.claims, jti: randomUUID() }));
   const cacheSize = Math.floor(tokenCount / 2);
 
   const guard = createGuard({ issuer: server.baseUrl, audience, profile: 'jira', cacheSize, now: () => server.clock.now() });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose';
 import { type TestServer, createAccount, requestToken, startTestServer } from '../../server/test/support/server.js';
@@ -47,7 +47,10 @@ describe('guard token verification against a real Tessera', () => {
 
   /** Signs claims with the server's current signing key, to make tokens that Tessera itself never issues. */
   function signWithServerKey(header: Record<string, unknown>, claims: Record<string, unknown>): string {
-    return server.tessera.context.keyRing.sign(header, claims);
+    const key = server.tessera.context.keyRing.currentKey();
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const signingInput = `${encode({ ...header, alg: key.alg, kid: key.kid })}.${encode(claims)}`;
+    return `${signingInput}.${sign('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
   }
 
   it('returns the principal of a valid token', async () => {

@@ -38,6 +38,8 @@ function base64url(data: string | Buffer): string {
  */
 export class KeyRing {
   private keys: LoadedKey[] = [];
+  /** Encoded JOSE headers by kid and typ; a key's header never changes, and there are few keys. */
+  private readonly encodedHeaders = new Map<string, string>();
   private lastReloadAt = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -118,13 +120,23 @@ export class KeyRing {
     return this.publishedKeys().find((key) => key.kid === kid);
   }
 
-  /** Signs a JWT with the current key through node:crypto, the cheapest correct path for ES256. */
-  sign(header: Record<string, unknown>, claims: Record<string, unknown>): string {
+  /** Signs a JWT of type `typ` with the current key through node:crypto, the cheapest correct path for ES256. */
+  sign(typ: string, claims: Record<string, unknown>): string {
     const key = this.currentKey();
-    const encodedHeader = base64url(JSON.stringify({ ...header, alg: key.alg, kid: key.kid }));
-    const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims))}`;
+    const signingInput = `${this.encodedHeader(key, typ)}.${base64url(JSON.stringify(claims))}`;
     const signature = sign('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
     return `${signingInput}.${signature.toString('base64url')}`;
+  }
+
+  /** Returns the Base64url JOSE header for a key and type, encoded once, since every token of that key repeats it. */
+  private encodedHeader(key: LoadedKey, typ: string): string {
+    const cacheKey = `${key.kid}\u0000${typ}`;
+    let encoded = this.encodedHeaders.get(cacheKey);
+    if (encoded === undefined) {
+      encoded = base64url(JSON.stringify({ typ, alg: key.alg, kid: key.kid }));
+      this.encodedHeaders.set(cacheKey, encoded);
+    }
+    return encoded;
   }
 
   /**

@@ -48,6 +48,6 @@ export function issueAccessToken(ctx: ServerContext, request: TokenRequest): Iss
   if (instance.token_format === 'opaque') {
     return { accessToken: generateOpaqueToken(), expiresIn: expiresAt - issuedAt, scope, jti, tokenType, opaqueClaims: claims };
   }
-  const accessToken = ctx.keyRing.sign({ typ: ACCESS_TOKEN_TYPE }, claims);
+  const accessToken = ctx.keyRing.sign(ACCESS_TOKEN_TYPE, claims);
   return { accessToken, expiresIn: expiresAt - issuedAt, scope, jti, tokenType };
 }

@@ -134,7 +134,9 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
 
     const lastUsed = new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs);
     const policies = new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds);
-    const metrics = new ServerMetrics({ db: database.db, clock, audit, lastUsed, policies, keyRing }, logger, database.pool);
+    const tokenClients = new TokenClientCache(database.db, database.readTokenClientsGeneration);
+    const verifiedTokens = new VerifiedTokenCache();
+    const metrics = new ServerMetrics({ db: database.db, clock, audit, lastUsed, policies, keyRing, tokenClients, verifiedTokens }, logger, database.pool);
     audit.observer = metrics.auditObserver;
 
     const base: Omit<ServerContext, 'notifications'> = {
@@ -144,12 +146,12 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       logger,
       keyMaterial,
       keyRing,
-      verifiedTokens: new VerifiedTokenCache(),
+      verifiedTokens,
       audit,
       auditSinks,
       lastUsed,
       policies,
-      tokenClients: new TokenClientCache(database.db, database.readTokenClientsGeneration),
+      tokenClients,
       metrics,
       rateLimiter: new RateLimiter(clock),
       remoteKeys: new RemoteKeys(clock, logger, { ...REMOTE_KEY_DEFAULTS, allowInsecure: config.allowInsecureJwksUrls }),

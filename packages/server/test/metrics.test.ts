@@ -120,6 +120,19 @@ describe('metrics', () => {
     assert.equal(value(afterwards, 'tessera_signing_keys_published'), 1);
   });
 
+  it('shows token client cache lookups', async () => {
+    assert.equal((await requestToken(server, account)).status, 200);
+    const before = await scrape(server);
+
+    assert.equal((await requestToken(server, account)).status, 200);
+    const afterwards = await scrape(server);
+
+    assert.equal(value(afterwards, 'tessera_token_client_cache_lookups_total', { result: 'hit' }), value(before, 'tessera_token_client_cache_lookups_total', { result: 'hit' }) + 1);
+    assert.ok(value(afterwards, 'tessera_token_client_cache_entries') >= 1);
+    assert.ok(sample(afterwards, 'tessera_token_client_cache_invalidations_total') !== undefined);
+    assert.ok(sample(afterwards, 'tessera_verified_token_cache_entries') !== undefined);
+  });
+
   it('shows database pool gauges on PostgreSQL only', async () => {
     const text = await scrape(server);
 

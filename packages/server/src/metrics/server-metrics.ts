@@ -23,7 +23,7 @@ export class ServerMetrics {
   readonly auditObserver: AuditWriterObserver;
   private readonly state: StateGauges;
 
-  constructor(sources: Pick<ServerContext, 'db' | 'clock' | 'audit' | 'lastUsed' | 'policies' | 'keyRing'>, logger: Logger, pool: pg.Pool | undefined) {
+  constructor(sources: Pick<ServerContext, 'db' | 'clock' | 'audit' | 'lastUsed' | 'policies' | 'keyRing' | 'tokenClients' | 'verifiedTokens'>, logger: Logger, pool: pg.Pool | undefined) {
     this.oauth = new OAuthMetrics(this.registry);
     this.adminApi = new AdminApiMetrics(this.registry);
     this.auditObserver = auditWriterMetrics(this.registry);

@@ -5,7 +5,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../storage/tables.js';
 
-type StateSources = Pick<ServerContext, 'db' | 'clock' | 'audit' | 'lastUsed' | 'policies' | 'keyRing'>;
+type StateSources = Pick<ServerContext, 'db' | 'clock' | 'audit' | 'lastUsed' | 'policies' | 'keyRing' | 'tokenClients' | 'verifiedTokens'>;
 
 /**
  * Gauges of the server's state, read when Prometheus scrapes: in-memory queues and caches
@@ -26,7 +26,7 @@ export class StateGauges {
     private readonly logger: Logger,
     pool: pg.Pool | undefined,
   ) {
-    const { audit, lastUsed, policies, keyRing, clock } = sources;
+    const { audit, lastUsed, policies, keyRing, clock, tokenClients, verifiedTokens } = sources;
     const registers = [registry];
 
     new Gauge({ name: 'tessera_audit_queue_events', help: 'Audit events waiting for their group commit, including those in the commit that is running.', registers, collect() {
@@ -43,6 +43,21 @@ export class StateGauges {
       this.reset();
       this.inc({ result: 'hit' }, policies.cacheStats.hits);
       this.inc({ result: 'miss' }, policies.cacheStats.misses);
+    } });
+    new Counter({ name: 'tessera_token_client_cache_lookups_total', help: 'Token client lookups by result: hit (rows served from memory) or miss (read from the database).', labelNames: ['result'], registers, collect() {
+      this.reset();
+      this.inc({ result: 'hit' }, tokenClients.stats.hits);
+      this.inc({ result: 'miss' }, tokenClients.stats.misses);
+    } });
+    new Counter({ name: 'tessera_token_client_cache_invalidations_total', help: 'Times the token client cache was emptied because accounts, credentials, grants or instances changed.', registers, collect() {
+      this.reset();
+      this.inc(tokenClients.stats.invalidations);
+    } });
+    new Gauge({ name: 'tessera_token_client_cache_entries', help: 'Accounts whose token client rows this node keeps in memory.', registers, collect() {
+      this.set(tokenClients.stats.entries);
+    } });
+    new Gauge({ name: 'tessera_verified_token_cache_entries', help: 'Access tokens whose verified signature this node keeps in memory.', registers, collect() {
+      this.set(verifiedTokens.size);
     } });
     new Gauge({ name: 'tessera_signing_keys_published', help: 'Signing keys this node publishes in the JWKS now.', registers, collect() {
       this.set(keyRing.publishedKeys().length);

@@ -1,10 +1,11 @@
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database, GrantRow, ServiceAccountRow } from './tables.js';
 
 export const ACCOUNT_SORTS = ['name', '-name', 'createdAt', '-createdAt', 'lastUsedAt', '-lastUsedAt'] as const;
 export type AccountSort = (typeof ACCOUNT_SORTS)[number];
 
 export interface AccountFilter {
+  /** Substring of the name, client id, description or owner, ignoring case. */
   search?: string;
   status?: 'active' | 'disabled';
   /** Instance id: only accounts with a grant on it. */
@@ -44,6 +45,10 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
+function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 const SORT_COLUMNS = {
   name: sql`name`,
   createdAt: sql`created_at`,
@@ -51,13 +56,19 @@ const SORT_COLUMNS = {
   lastUsedAt: sql`coalesce(last_used_at, 0)`,
 } as const;
 
-function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts', any>>(query: QB, filter: AccountFilter): QB {
+function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts', any>>(db: Kysely<Database>, query: QB, filter: AccountFilter): QB {
   let filtered = query;
 
   if (filter.search) {
     const pattern = `%${escapeLike(filter.search)}%`;
-    // lower() on both sides, because LIKE ignores case on SQLite but not on PostgreSQL.
-    filtered = filtered.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`))) as QB;
+    const columns = ['name', 'client_id', 'description', 'owner'];
+    // A substring match reads every account; see listAccounts. SQLite's LIKE already ignores
+    // ASCII case, as its lower() does, so lower() is needed only on PostgreSQL, where it
+    // would double the cost of the scan on SQLite.
+    const matches = isPostgres(db)
+      ? columns.map((column) => sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`)
+      : columns.map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`);
+    filtered = filtered.where((eb) => eb.or(matches)) as QB;
   }
   if (filter.status) filtered = filtered.where('status', '=', filter.status) as QB;
   if (filter.owner) filtered = filtered.where('owner', '=', filter.owner) as QB;
@@ -90,7 +101,7 @@ function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts',
 export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<ServiceAccountRow[]> {
   const descending = page.sort.startsWith('-');
   const column = SORT_COLUMNS[page.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
-  let query = applyFilter(db.selectFrom('service_accounts').selectAll(), page);
+  let query = applyFilter(db, db.selectFrom('service_accounts').selectAll(), page);
 
   if (page.after) {
     const comparison = descending ? sql`<` : sql`>`;
@@ -98,7 +109,12 @@ export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<S
   }
 
   const direction = descending ? sql`desc` : sql`asc`;
-  return query.orderBy(sql`${column} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
+  // A substring search must read every account, and reading them in sort order through an
+  // index costs one random lookup per account. On SQLite, `+` turns the sort key into an
+  // expression that no index matches, so the search scans the table and sorts only the matches.
+  // PostgreSQL makes that choice from its statistics.
+  const sortKey = page.search && !isPostgres(db) ? sql`+${column}` : column;
+  return query.orderBy(sql`${sortKey} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
 }
 
 /** Returns an account's sort-key value, as a cursor stores it. */
@@ -110,7 +126,7 @@ export function sortValueOf(row: ServiceAccountRow, sort: AccountSort): string |
 }
 
 export async function countAccounts(db: Kysely<Database>, filter: AccountFilter): Promise<number> {
-  const row = await applyFilter(db.selectFrom('service_accounts'), filter)
+  const row = await applyFilter(db, db.selectFrom('service_accounts'), filter)
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .executeTakeFirstOrThrow();
   return Number(row.count);

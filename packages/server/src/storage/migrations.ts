@@ -452,6 +452,11 @@ const migrations: Record<string, Migration> = {
   },
   '0015_admin_list_indexes': {
     async up(db: Kysely<any>) {
+      // Indexing a large audit log takes minutes, far beyond the server's statement timeout.
+      // SET LOCAL ends with the migration's transaction. NOTE: the audit_events indexes block
+      // writes to the table while they are built, so tokens wait for them on a running cluster.
+      if (isPostgres(db)) await sql`set local statement_timeout = 0`.execute(db);
+
       // The account list sorts by these keys, and by name through the unique index on name.
       // The expression must stay the same as SORT_COLUMNS.lastUsedAt in storage/accounts.ts,
       // or the planner cannot use the index.

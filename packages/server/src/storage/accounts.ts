@@ -56,6 +56,19 @@ const SORT_COLUMNS = {
   lastUsedAt: sql`coalesce(last_used_at, 0)`,
 } as const;
 
+/**
+ * The sort keys as expressions that no index matches, for searches. Given an index in sort
+ * order, both planners walk it and test each account, assuming the matches are spread evenly;
+ * when they cluster late in that order, the walk reads most accounts in random order. Without
+ * the index they find the matches first (on PostgreSQL through the trigram indexes) and sort
+ * only those.
+ */
+const UNINDEXED_SORT_COLUMNS = {
+  name: sql`name || ''`,
+  createdAt: sql`created_at + 0`,
+  lastUsedAt: sql`coalesce(last_used_at, 0) + 0`,
+} as const;
+
 function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts', any>>(db: Kysely<Database>, query: QB, filter: AccountFilter): QB {
   let filtered = query;
 
@@ -109,11 +122,7 @@ export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<S
   }
 
   const direction = descending ? sql`desc` : sql`asc`;
-  // A substring search must read every account, and reading them in sort order through an
-  // index costs one random lookup per account. On SQLite, `+` turns the sort key into an
-  // expression that no index matches, so the search scans the table and sorts only the matches.
-  // PostgreSQL makes that choice from its statistics.
-  const sortKey = page.search && !isPostgres(db) ? sql`+${column}` : column;
+  const sortKey = page.search ? UNINDEXED_SORT_COLUMNS[page.sort.replace('-', '') as keyof typeof UNINDEXED_SORT_COLUMNS] : column;
   return query.orderBy(sql`${sortKey} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
 }
 

@@ -36,6 +36,33 @@ async function writeAuditPlannerStatistics(db: Kysely<any>): Promise<void> {
   await sql`analyze sqlite_schema`.execute(db);
 }
 
+/** Columns that the account search matches by substring; see applyFilter in storage/accounts.ts. */
+const SEARCH_COLUMNS = ['name', 'client_id', 'description', 'owner'];
+
+/**
+ * Creates trigram indexes for the account search on PostgreSQL when the pg_trgm extension can
+ * be installed, so that `lower(column) like '%text%'` reads the index instead of every account.
+ * Installing it needs the CREATE privilege on the database (pg_trgm is a trusted extension from
+ * PostgreSQL 13). Without it the search still works, by reading every account.
+ */
+async function createSearchIndexes(db: Kysely<any>): Promise<void> {
+  const available = await sql<{ name: string }>`select name from pg_available_extensions where name = 'pg_trgm'`.execute(db);
+  if (available.rows.length === 0) return;
+
+  // A failed CREATE EXTENSION would abort the migration's transaction, so it runs inside a savepoint.
+  await sql`savepoint tessera_pg_trgm`.execute(db);
+  try {
+    await sql`create extension if not exists pg_trgm`.execute(db);
+    await sql`release savepoint tessera_pg_trgm`.execute(db);
+  } catch {
+    await sql`rollback to savepoint tessera_pg_trgm`.execute(db);
+    return;
+  }
+  for (const column of SEARCH_COLUMNS) {
+    await sql`create index ${sql.id(`service_accounts_search_${column}`)} on service_accounts using gin (lower(${sql.id(column)}) gin_trgm_ops)`.execute(db);
+  }
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
@@ -467,7 +494,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_instance').on('audit_events').columns(['instance_id', 'seq']).execute();
       await db.schema.createIndex('audit_events_actor_action').on('audit_events').columns(['actor_id', 'action', 'seq']).execute();
 
-      if (!isPostgres(db)) await writeAuditPlannerStatistics(db);
+      if (isPostgres(db)) await createSearchIndexes(db);
+      else await writeAuditPlannerStatistics(db);
     },
   },
 };

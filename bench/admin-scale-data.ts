@@ -16,7 +16,7 @@ const PROFILES = ['jira', 'confluence', 'bitbucket', 'bamboo', 'crowd'] as const
 const USER_AGENTS = ['python-requests/2.32.3', 'curl/8.5.0', 'Go-http-client/2.0', 'okhttp/4.12.0', 'node-fetch/3.3.2', 'Apache-HttpClient/5.3'];
 const REFUSAL_REASONS = ['invalid_client_secret', 'unknown_client', 'scope_not_granted', 'account_disabled', 'credential_expired'];
 
-/** Share of events per action, outcome and actor kind; token requests dominate, as in a real log. */
+/** Share of events per action and outcome. Token requests dominate, as in a real log. */
 const EVENT_MIX: Array<{ weight: number; action: string; outcome: 'success' | 'failure' }> = [
   { weight: 0.86, action: 'token.issued', outcome: 'success' },
   { weight: 0.07, action: 'token.refused', outcome: 'failure' },

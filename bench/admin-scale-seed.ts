@@ -74,7 +74,7 @@ export async function seedSqlite(path: string, plan: SeedPlan, masterKey: Buffer
   await migrate(path);
 
   const sqlite = new SQLite(path);
-  // Durability does not matter for a throwaway load; the server sets its own pragmas when it opens the file.
+  // Durability does not matter for a throwaway load, and the server sets its own pragmas when it opens the file.
   sqlite.pragma('journal_mode = OFF');
   sqlite.pragma('synchronous = OFF');
   sqlite.pragma('cache_size = -512000');
@@ -206,7 +206,7 @@ export async function seedPostgres(url: string, plan: SeedPlan, masterKey: Buffe
       }),
     );
     const indexSeconds = (Date.now() - indexStarted) / 1000;
-    // Autovacuum would analyze the new rows within minutes; doing it now gives the planner its statistics before the measurement.
+    // Autovacuum would analyze the new rows within minutes. Doing it now gives the planner its statistics before the measurement.
     await pool.query('VACUUM ANALYZE');
     return { seconds: (Date.now() - started) / 1000, indexSeconds };
   } finally {

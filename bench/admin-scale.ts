@@ -1,8 +1,8 @@
 /**
- * The admin API at scale: seeds a fresh database with many service accounts and audit events,
- * starts a real Tessera server on it, signs in as admin and times account lists, searches and
- * audit filters with sequential requests over loopback HTTP. Also reads the server's resident
- * memory when idle and after the queries.
+ * The admin API at scale. Seeds a fresh database with many service accounts and audit events
+ * and starts a real Tessera server on it. Then signs in as admin and times account lists,
+ * searches and audit filters with sequential requests over loopback HTTP, and reads the
+ * server's resident memory when idle and after the queries.
  *
  *   node --import tsx bench/admin-scale.ts [--accounts 100000] [--events 10000000]
  *     [--databases sqlite,postgres] [--postgres postgres://postgres@127.0.0.1:5432/postgres]

@@ -2,10 +2,10 @@
  * Starts a Tessera server for a benchmark and prints `{"url": "http://127.0.0.1:PORT"}` as
  * the first line on stdout. The server binds 127.0.0.1 on a free port and logs nothing. It
  * uses the PostgreSQL database that TESSERA_BENCH_DATABASE_URL names, which the parent creates
- * and drops; or the SQLite file that TESSERA_BENCH_SQLITE_PATH names, which the parent creates
- * and removes; or else a fresh SQLite file in a temporary folder. TESSERA_BENCH_MASTER_KEY
- * (base64, 32 bytes) sets the master key, for a database seeded with audit hashes under it;
- * without it the key is random.
+ * and drops. Without it, it uses the SQLite file that TESSERA_BENCH_SQLITE_PATH names, which the
+ * parent creates and removes, or else a fresh SQLite file in a temporary folder.
+ * TESSERA_BENCH_MASTER_KEY (base64, 32 bytes) sets the master key, for a database seeded with
+ * audit hashes under it. Without it the key is random.
  *
  * The admin password comes from TESSERA_ADMIN_PASSWORD, which the parent sets. The process
  * stops, closes the server and removes the folder on SIGTERM or SIGINT, when its stdin closes

@@ -88,7 +88,7 @@ describe('account list filters and sorting', () => {
     assert.equal(second.body.total, 2);
   });
 
-  it('counts a page that holds every match', async () => {
+  it('counts a page with every match', async () => {
     const exact = await server.admin.get('/service-accounts?owner=ops&limit=2');
     const none = await server.admin.get('/service-accounts?owner=nobody');
 

@@ -146,7 +146,7 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     };
 
     const rows = await listAccounts(ctx.db, { ...filter, sort, after, limit: limit + 1 });
-    // A first page that holds every match is its own count, which saves a second scan when a search matches few accounts.
+    // A first page that contains every match is its own count, which saves a second scan when a search matches few accounts.
     const total = !after && rows.length <= limit ? rows.length : await countAccounts(ctx.db, filter);
     const page = rows.slice(0, limit);
     const last = page.at(-1);

@@ -76,9 +76,8 @@ function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts',
   if (filter.search) {
     const pattern = `%${escapeLike(filter.search)}%`;
     const columns = ['name', 'client_id', 'description', 'owner'];
-    // A substring match reads every account; see listAccounts. SQLite's LIKE already ignores
-    // ASCII case, as its lower() does, so lower() is needed only on PostgreSQL, where it
-    // would double the cost of the scan on SQLite.
+    // SQLite's LIKE already ignores ASCII case, as its lower() does, so lower() is needed only
+    // on PostgreSQL. On SQLite it would double the cost of the scan that a substring match needs.
     const matches = isPostgres(db)
       ? columns.map((column) => sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`)
       : columns.map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`);

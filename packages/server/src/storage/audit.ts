@@ -36,7 +36,7 @@ interface SeqRange {
  * range but stays far below reading the rows.
  */
 async function seqRangeOf(db: Kysely<Database>, from: number | undefined, to: number | undefined): Promise<SeqRange | null> {
-  // `seq + 0`, because PostgreSQL would otherwise answer min(seq) by walking the primary key
+  // `seq + 0`, because PostgreSQL would otherwise compute min(seq) by walking the primary key
   // from the oldest event until one falls in the range, which for a recent range is nearly all of them.
   let query = db.selectFrom('audit_events').select([sql<number>`min(seq + 0)`.as('min'), sql<number>`max(seq + 0)`.as('max')]);
   if (from !== undefined) query = query.where('occurred_at', '>=', from);

@@ -32,7 +32,7 @@ async function writeAuditPlannerStatistics(db: Kysely<any>): Promise<void> {
   for (const [index, stat] of statistics) {
     await sql`insert into sqlite_stat1 (tbl, idx, stat) values ('audit_events', ${index}, ${stat})`.execute(db);
   }
-  // Makes this connection read the new figures; other connections read them when they open.
+  // Makes this connection read the new figures. Other connections read them when they open.
   await sql`analyze sqlite_schema`.execute(db);
 }
 

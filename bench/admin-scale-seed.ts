@@ -80,6 +80,8 @@ export async function seedSqlite(path: string, plan: SeedPlan, masterKey: Buffer
   sqlite.pragma('cache_size = -512000');
   try {
     const indexes = sqlite.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
+    // DROP INDEX also deletes the index's planner statistics, which the migrations wrote, so they are put back after the load.
+    const statistics = sqlite.prepare("SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl = 'audit_events' AND idx IS NOT NULL").all() as Array<{ tbl: string; idx: string; stat: string }>;
     for (const index of indexes) sqlite.exec(`DROP INDEX ${index.name}`);
 
     const instances = instanceRows(plan);
@@ -122,6 +124,8 @@ export async function seedSqlite(path: string, plan: SeedPlan, masterKey: Buffer
       sqlite.exec(index.sql);
     }
     const indexSeconds = (Date.now() - indexStarted) / 1000;
+    const insertStatistic = sqlite.prepare('INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)');
+    for (const row of statistics) insertStatistic.run(row.tbl, row.idx, row.stat);
     sqlite.pragma('journal_mode = WAL');
     return { seconds: (Date.now() - started) / 1000, indexSeconds };
   } finally {

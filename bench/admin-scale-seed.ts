@@ -150,8 +150,7 @@ export async function seedPostgres(url: string, plan: SeedPlan, masterKey: Buffe
   const started = Date.now();
   await migrate(url);
 
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
-  pool.on('connect', (client) => void client.query('SET synchronous_commit = off'));
+  const pool = new pg.Pool({ connectionString: url, max: 2, options: '-c synchronous_commit=off' });
   try {
     const indexes = (
       await pool.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_events' AND indexname NOT IN (SELECT conname FROM pg_constraint)")

@@ -147,8 +147,8 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
     };
 
     // PostgreSQL counts on a second pool connection while the list runs. SQLite runs one
-    // statement at a time, so there the count waits for the list, and a first page that
-    // contains every match is its own count, which saves a second scan when a search matches few accounts.
+    // statement at a time, so there the count follows the list. A first page that contains
+    // every match is its own count, which saves SQLite a second scan for a rare search.
     const [rows, counted] = await Promise.all([
       listAccounts(ctx.db, { ...filter, sort, after, limit: limit + 1 }),
       isPostgresUrl(ctx.config.databaseUrl) ? countAccounts(ctx.db, filter) : undefined,

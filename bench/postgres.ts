@@ -9,7 +9,7 @@ import { parentPid } from './cpu.js';
 import { requireLoopbackUrl } from './load.js';
 
 /** The only names this module creates, and so the only ones it drops. */
-const BENCH_DATABASE_NAME = /^tessera_bench_[0-9a-f]{16}$/;
+const BENCH_DATABASE_NAME = /^tessera_(bench|scale)_[0-9a-f]{16}$/;
 
 export interface BenchDatabase {
   name: string;
@@ -30,12 +30,12 @@ async function withClient<T>(adminUrl: string, work: (client: pg.Client) => Prom
 }
 
 /**
- * Creates a database named tessera_bench_<16 hex digits> through `adminUrl`, which must name
- * a loopback server and a role that may create databases.
+ * Creates a database named tessera_bench_<16 hex digits> (or tessera_scale_… with that prefix)
+ * through `adminUrl`, which must name a loopback server and a role that may create databases.
  */
-export async function createBenchDatabase(adminUrl: string): Promise<BenchDatabase> {
+export async function createBenchDatabase(adminUrl: string, prefix: 'tessera_bench' | 'tessera_scale' = 'tessera_bench'): Promise<BenchDatabase> {
   const url = requireLoopbackUrl('postgres', adminUrl);
-  const name = `tessera_bench_${randomBytes(8).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(8).toString('hex')}`;
   // The name is generated above from hex digits, so it needs no quoting.
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
 

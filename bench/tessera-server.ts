@@ -2,7 +2,10 @@
  * Starts a Tessera server for a benchmark and prints `{"url": "http://127.0.0.1:PORT"}` as
  * the first line on stdout. The server binds 127.0.0.1 on a free port and logs nothing. It
  * uses the PostgreSQL database that TESSERA_BENCH_DATABASE_URL names, which the parent creates
- * empty and drops, or else a fresh SQLite file in a temporary folder.
+ * and drops. Without it, it uses the SQLite file that TESSERA_BENCH_SQLITE_PATH names, which the
+ * parent creates and removes, or else a fresh SQLite file in a temporary folder.
+ * TESSERA_BENCH_MASTER_KEY (base64, 32 bytes) sets the master key, for a database seeded with
+ * audit hashes under it. Without it the key is random.
  *
  * The admin password comes from TESSERA_ADMIN_PASSWORD, which the parent sets. The process
  * stops, closes the server and removes the folder on SIGTERM or SIGINT, when its stdin closes
@@ -31,16 +34,17 @@ if (postgresUrl !== undefined && !isPostgresUrl(postgresUrl)) {
   process.exit(2);
 }
 
+const sqlitePath = process.env.TESSERA_BENCH_SQLITE_PATH || undefined;
 const directory = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 const config = loadConfig(
   {
-    databaseUrl: postgresUrl ?? join(directory, 'tessera.db'),
+    databaseUrl: postgresUrl ?? sqlitePath ?? join(directory, 'tessera.db'),
     dataDirectory: directory,
     host: '127.0.0.1',
     port: 0,
     adminPassword,
     // A key from memory, so that no master key file is written beside the database.
-    masterKey: randomBytes(32).toString('base64'),
+    masterKey: process.env.TESSERA_BENCH_MASTER_KEY || randomBytes(32).toString('base64'),
   },
   {},
 );

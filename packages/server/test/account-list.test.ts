@@ -79,6 +79,26 @@ describe('account list filters and sorting', () => {
     assert.equal(result.body.total, 2);
   });
 
+  it('counts matches on a later page', async () => {
+    const first = await server.admin.get('/service-accounts?owner=ops&limit=1');
+    const second = await server.admin.get(`/service-accounts?owner=ops&limit=1&cursor=${first.body.nextCursor}`);
+
+    assert.equal(second.body.items.length, 1);
+    assert.equal(second.body.nextCursor, null);
+    assert.equal(second.body.total, 2);
+  });
+
+  it('counts a page with every match', async () => {
+    const exact = await server.admin.get('/service-accounts?owner=ops&limit=2');
+    const none = await server.admin.get('/service-accounts?owner=nobody');
+
+    assert.equal(exact.body.items.length, 2);
+    assert.equal(exact.body.nextCursor, null);
+    assert.equal(exact.body.total, 2);
+    assert.deepEqual(none.body.items, []);
+    assert.equal(none.body.total, 0);
+  });
+
   it('rejects a cursor from another sort', async () => {
     const first = await server.admin.get('/service-accounts?sort=name&limit=1');
     const result = await server.admin.get(`/service-accounts?sort=-name&cursor=${first.body.nextCursor}`);

@@ -508,6 +508,17 @@ describe('admin API', () => {
       );
     });
 
+    it('search matches client id', async () => {
+      const account = await createAccount(server, { name: 'found-by-client-id' });
+
+      const whole = await server.admin.get(`/service-accounts?search=${account.clientId}`);
+      const fragment = await server.admin.get(`/service-accounts?search=${account.clientId.slice(6, 16)}`);
+
+      assert.deepEqual(whole.body.items.map((item: any) => item.name), ['found-by-client-id']);
+      assert.equal(whole.body.total, 1);
+      assert.deepEqual(fragment.body.items.map((item: any) => item.name), ['found-by-client-id']);
+    });
+
     it('search treats underscore literally', async () => {
       await createAccount(server, { name: 'etl_loader' });
       await createAccount(server, { name: 'etlXloader' });

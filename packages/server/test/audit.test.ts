@@ -164,3 +164,73 @@ describe('audit chain verification', () => {
     assert.match(result.stderr, /event 4 is missing/);
   });
 });
+
+describe('audit filters at the edges', () => {
+  let server: TestServer;
+  let account: CreatedAccount;
+  const start = Date.UTC(2026, 5, 1, 12, 0, 0);
+
+  before(async () => {
+    server = await startTestServer();
+    await ensureInstance(server, 'jira');
+    account = await createAccount(server, { name: 'edge-account', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    await requestToken(server, account);
+    await server.admin.patch(`/service-accounts/${account.id}`, { description: 'first change' });
+    await requestToken(server, account);
+    await server.admin.post(`/service-accounts/${account.id}/credentials`, { expiresInDays: 10 });
+    await requestToken(server, account);
+
+    // Written later (higher seq) but stamped earlier, as a node whose clock lags would write it.
+    server.clock.set(start + 10 * 60_000);
+    await createAccount(server, { name: 'stamped-late' });
+    server.clock.set(start);
+    await createAccount(server, { name: 'stamped-early' });
+  });
+
+  after(() => server.close());
+
+  async function events(query: string) {
+    const result = await server.admin.get(`/audit-events?${query}`);
+    assert.equal(result.status, 200, result.text);
+    return result.body;
+  }
+
+  function at(ms: number): string {
+    return encodeURIComponent(new Date(ms).toISOString());
+  }
+
+  it('time filter finds events out of seq order', async () => {
+    const early = await events(`action=account.created&from=${at(start - 1000)}&to=${at(start + 1000)}`);
+    const late = await events(`action=account.created&from=${at(start + 9 * 60_000)}&to=${at(start + 11 * 60_000)}`);
+
+    assert.deepEqual(early.items.map((event: any) => event.details.after.name), ['stamped-early']);
+    assert.deepEqual(late.items.map((event: any) => event.details.after.name), ['stamped-late']);
+  });
+
+  it('time filter with no events is empty', async () => {
+    const body = await events(`from=${at(start - 60_000)}&to=${at(start - 30_000)}`);
+
+    assert.deepEqual(body.items, []);
+    assert.equal(body.nextCursor, null);
+  });
+
+  it('account filter pages actor and target events', async () => {
+    const all = (await events('limit=200')).items as any[];
+    const credentials = await server.admin.get(`/service-accounts/${account.id}/credentials`);
+    const credentialIds = new Set(credentials.body.items.map((credential: any) => credential.id));
+    const expected = all
+      .filter((event) => event.actor.id === account.id || event.target?.id === account.id || credentialIds.has(event.target?.id))
+      .map((event) => event.id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const body = await events(`account=${account.id}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...body.items.map((event: any) => event.id));
+      cursor = body.nextCursor;
+    } while (cursor !== null && seen.length < 100);
+
+    assert.ok(expected.length >= 7, `expected at least 7 events about the account, got ${expected.length}`);
+    assert.deepEqual(seen, expected);
+  });
+});

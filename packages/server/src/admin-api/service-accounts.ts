@@ -6,6 +6,7 @@ import { sourceOf } from '../audit/event.js';
 import type { ServerContext } from '../context.js';
 import { generateClientId, newId } from '../crypto/secrets.js';
 import { ACCOUNT_SORTS, type AccountFilter, type AccountSort, countAccounts, deleteAccount, findAccountByName, insertAccount, listAccounts, replaceGrants, sortValueOf } from '../storage/accounts.js';
+import { isPostgresUrl } from '../storage/database.js';
 import { findInstance } from '../storage/instances.js';
 import { appendRevocations } from '../storage/revocations.js';
 import type { ServiceAccountRow } from '../storage/tables.js';
@@ -145,7 +146,14 @@ export async function serviceAccountRoutes(app: FastifyInstance, ctx: ServerCont
       now,
     };
 
-    const [rows, total] = await Promise.all([listAccounts(ctx.db, { ...filter, sort, after, limit: limit + 1 }), countAccounts(ctx.db, filter)]);
+    // PostgreSQL counts on a second pool connection while the list runs. SQLite runs one
+    // statement at a time, so there the count follows the list. A first page that contains
+    // every match is its own count, which saves SQLite a second scan for a rare search.
+    const [rows, counted] = await Promise.all([
+      listAccounts(ctx.db, { ...filter, sort, after, limit: limit + 1 }),
+      isPostgresUrl(ctx.config.databaseUrl) ? countAccounts(ctx.db, filter) : undefined,
+    ]);
+    const total = counted ?? (!after && rows.length <= limit ? rows.length : await countAccounts(ctx.db, filter));
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {

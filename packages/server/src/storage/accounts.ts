@@ -1,10 +1,11 @@
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database, GrantRow, ServiceAccountRow } from './tables.js';
 
 export const ACCOUNT_SORTS = ['name', '-name', 'createdAt', '-createdAt', 'lastUsedAt', '-lastUsedAt'] as const;
 export type AccountSort = (typeof ACCOUNT_SORTS)[number];
 
 export interface AccountFilter {
+  /** Substring of the name, client id, description or owner, ignoring case. */
   search?: string;
   status?: 'active' | 'disabled';
   /** Instance id: only accounts with a grant on it. */
@@ -44,6 +45,10 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
+function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 const SORT_COLUMNS = {
   name: sql`name`,
   createdAt: sql`created_at`,
@@ -51,13 +56,32 @@ const SORT_COLUMNS = {
   lastUsedAt: sql`coalesce(last_used_at, 0)`,
 } as const;
 
-function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts', any>>(query: QB, filter: AccountFilter): QB {
+/**
+ * The sort keys as expressions that no index matches, for searches and instance filters. Given
+ * an index in sort order, both planners walk it and test each account, assuming the matches are
+ * spread evenly. They cluster instead (a team's accounts share a name prefix and an instance),
+ * and then the walk reads most accounts in random order: 800 ms for one instance of 20 among
+ * 100,000 accounts on PostgreSQL. Without the index the planners find the matches first,
+ * through the grants index or the trigram indexes, and sort only those.
+ */
+const UNINDEXED_SORT_COLUMNS = {
+  name: sql`name || ''`,
+  createdAt: sql`created_at + 0`,
+  lastUsedAt: sql`coalesce(last_used_at, 0) + 0`,
+} as const;
+
+function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts', any>>(db: Kysely<Database>, query: QB, filter: AccountFilter): QB {
   let filtered = query;
 
   if (filter.search) {
     const pattern = `%${escapeLike(filter.search)}%`;
-    // lower() on both sides, because LIKE ignores case on SQLite but not on PostgreSQL.
-    filtered = filtered.where((eb) => eb.or(['name', 'description', 'owner'].map((column) => sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`))) as QB;
+    const columns = ['name', 'client_id', 'description', 'owner'];
+    // SQLite's LIKE already ignores ASCII case, as its lower() does, so lower() is needed only
+    // on PostgreSQL. On SQLite it would double the cost of the scan that a substring match needs.
+    const matches = isPostgres(db)
+      ? columns.map((column) => sql<boolean>`lower(${sql.ref(column)}) like lower(${pattern}) escape '\\'`)
+      : columns.map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`);
+    filtered = filtered.where((eb) => eb.or(matches)) as QB;
   }
   if (filter.status) filtered = filtered.where('status', '=', filter.status) as QB;
   if (filter.owner) filtered = filtered.where('owner', '=', filter.owner) as QB;
@@ -90,7 +114,7 @@ function applyFilter<QB extends SelectQueryBuilder<Database, 'service_accounts',
 export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<ServiceAccountRow[]> {
   const descending = page.sort.startsWith('-');
   const column = SORT_COLUMNS[page.sort.replace('-', '') as keyof typeof SORT_COLUMNS];
-  let query = applyFilter(db.selectFrom('service_accounts').selectAll(), page);
+  let query = applyFilter(db, db.selectFrom('service_accounts').selectAll(), page);
 
   if (page.after) {
     const comparison = descending ? sql`<` : sql`>`;
@@ -98,7 +122,9 @@ export function listAccounts(db: Kysely<Database>, page: AccountPage): Promise<S
   }
 
   const direction = descending ? sql`desc` : sql`asc`;
-  return query.orderBy(sql`${column} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
+  const findsMatchesFirst = page.search !== undefined || page.instanceId !== undefined || page.withinInstances !== undefined;
+  const sortKey = findsMatchesFirst ? UNINDEXED_SORT_COLUMNS[page.sort.replace('-', '') as keyof typeof UNINDEXED_SORT_COLUMNS] : column;
+  return query.orderBy(sql`${sortKey} ${direction}`).orderBy(sql`id ${direction}`).limit(page.limit).execute();
 }
 
 /** Returns an account's sort-key value, as a cursor stores it. */
@@ -110,7 +136,7 @@ export function sortValueOf(row: ServiceAccountRow, sort: AccountSort): string |
 }
 
 export async function countAccounts(db: Kysely<Database>, filter: AccountFilter): Promise<number> {
-  const row = await applyFilter(db.selectFrom('service_accounts'), filter)
+  const row = await applyFilter(db, db.selectFrom('service_accounts'), filter)
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .executeTakeFirstOrThrow();
   return Number(row.count);

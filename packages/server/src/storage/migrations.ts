@@ -9,6 +9,61 @@ function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
+/**
+ * Gives SQLite's query planner the typical shape of the audit log, as ANALYZE would record it:
+ * rows per distinct value of each index's leading columns. Without statistics SQLite treats an
+ * equality on any indexed column as equally selective, and for "events on this account with
+ * this action" it may walk the millions of events of the action instead of the few on the
+ * account. PostgreSQL collects statistics by itself. A later ANALYZE replaces these figures
+ * with measured ones.
+ */
+async function writeAuditPlannerStatistics(db: Kysely<any>): Promise<void> {
+  // ANALYZE on a small table creates sqlite_stat1 when it does not exist yet.
+  await sql`analyze tessera_migrations`.execute(db);
+  await sql`delete from sqlite_stat1 where tbl = 'audit_events'`.execute(db);
+  const statistics: Array<[string | null, string]> = [
+    [null, '10000000'],
+    ['audit_events_occurred', '10000000 2 1'],
+    ['audit_events_actor', '10000000 1000 1'],
+    ['audit_events_target', '10000000 100 1'],
+    ['audit_events_action', '10000000 200000 1'],
+    ['audit_events_instance', '10000000 100000 1'],
+    ['audit_events_actor_action', '10000000 1000 100 1'],
+  ];
+  for (const [index, stat] of statistics) {
+    await sql`insert into sqlite_stat1 (tbl, idx, stat) values ('audit_events', ${index}, ${stat})`.execute(db);
+  }
+  // Makes this connection read the new figures. Other connections read them when they open.
+  await sql`analyze sqlite_schema`.execute(db);
+}
+
+/** Columns that the account search matches by substring; see applyFilter in storage/accounts.ts. */
+const SEARCH_COLUMNS = ['name', 'client_id', 'description', 'owner'];
+
+/**
+ * Creates trigram indexes for the account search on PostgreSQL when the pg_trgm extension can
+ * be installed, so that `lower(column) like '%text%'` reads the index instead of every account.
+ * Installing it needs the CREATE privilege on the database (pg_trgm is a trusted extension from
+ * PostgreSQL 13). Without it the search still works, by reading every account.
+ */
+async function createSearchIndexes(db: Kysely<any>): Promise<void> {
+  const available = await sql<{ name: string }>`select name from pg_available_extensions where name = 'pg_trgm'`.execute(db);
+  if (available.rows.length === 0) return;
+
+  // A failed CREATE EXTENSION would abort the migration's transaction, so it runs inside a savepoint.
+  await sql`savepoint tessera_pg_trgm`.execute(db);
+  try {
+    await sql`create extension if not exists pg_trgm`.execute(db);
+    await sql`release savepoint tessera_pg_trgm`.execute(db);
+  } catch {
+    await sql`rollback to savepoint tessera_pg_trgm`.execute(db);
+    return;
+  }
+  for (const column of SEARCH_COLUMNS) {
+    await sql`create index ${sql.id(`service_accounts_search_${column}`)} on service_accounts using gin (lower(${sql.id(column)}) gin_trgm_ops)`.execute(db);
+  }
+}
+
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
@@ -421,6 +476,27 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('idempotency_keys_pk', ['owner', 'idempotency_key'])
         .execute();
       await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').column('expires_at').execute();
+    },
+  },
+  '0015_admin_list_indexes': {
+    async up(db: Kysely<any>) {
+      // Indexing a large audit log takes minutes, far beyond the server's statement timeout.
+      // SET LOCAL ends with the migration's transaction. NOTE: the audit_events indexes block
+      // writes to the table while they are built, so tokens wait for them on a running cluster.
+      if (isPostgres(db)) await sql`set local statement_timeout = 0`.execute(db);
+
+      // The account list sorts by these keys, and by name through the unique index on name.
+      // The expression must stay the same as SORT_COLUMNS.lastUsedAt in storage/accounts.ts,
+      // or the planner cannot use the index.
+      await db.schema.createIndex('service_accounts_created').on('service_accounts').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('service_accounts_last_used').on('service_accounts').expression(sql`coalesce(last_used_at, 0), id`).execute();
+
+      // Audit events of one instance, and of one actor with one action, newest first.
+      await db.schema.createIndex('audit_events_instance').on('audit_events').columns(['instance_id', 'seq']).execute();
+      await db.schema.createIndex('audit_events_actor_action').on('audit_events').columns(['actor_id', 'action', 'seq']).execute();
+
+      if (isPostgres(db)) await createSearchIndexes(db);
+      else await writeAuditPlannerStatistics(db);
     },
   },
   '0016_token_client_generation': {

@@ -25,10 +25,10 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof AuditEventRow)[];
 
 /**
- * Runs two statements prepared once on the SQLite connection, one row at a time: a group
- * commit has a different number of rows each time, and a multi-row insert built per batch cost
- * more than the rows themselves. SQLite has one connection, and the caller runs inside a
- * transaction that holds it, so these statements run in that transaction.
+ * Runs two statements prepared once on the SQLite connection and inserts one row at a time,
+ * because a group commit has a different number of rows each time, and a multi-row insert built
+ * per batch cost more than the rows themselves. The server has one SQLite connection, and the
+ * caller runs inside a transaction on it, so these statements run in that transaction.
  */
 export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
   let statements: { tail: SQLite.Statement<[], Pick<AuditEventRow, 'seq' | 'hash'>>; insert: SQLite.Statement<unknown[]> } | undefined;

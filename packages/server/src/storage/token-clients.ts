@@ -32,8 +32,8 @@ export const DEFAULT_TOKEN_CLIENT_ENTRIES = 10_000;
  * disabled account takes effect on the next request on every node, as without the cache.
  *
  * Entries are tagged with a counter value read through the query builder before their rows,
- * never with the fast read: on SQLite that read shares the connection with open transactions
- * and may see a counter that a rollback then takes back.
+ * never with the fast read. On SQLite the fast read shares the connection with open
+ * transactions, so it may see a counter that a rollback then takes back.
  */
 export class TokenClientCache {
   private generation: number | null = null;

@@ -30,7 +30,9 @@ async function pathAfterPages(admin: AdminSession, path: string, pages: number):
     const response = await admin.request('GET', cursor ? `${path}&cursor=${cursor}` : path);
     expectStatus(response, 200, `Paging ${path}`);
     cursor = response.body.nextCursor;
-    if (!cursor) throw new Error(`${path} has only ${page + 1} pages, fewer than the ${pages} this query skips.`);
+    if (!cursor) {
+      throw new Error(`${path} has only ${page + 1} pages, fewer than the ${pages} this query skips. Raise --events: the page-21 queries need more than 1,000 matching events each.`);
+    }
   }
   return `${path}&cursor=${cursor}`;
 }

@@ -20,12 +20,12 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { defaultPlan, type SeedPlan } from './admin-scale-data.js';
 import { queryKinds, type QueryTiming, timeQuery } from './admin-scale-queries.js';
 import { type SeedResult, seedPostgres, seedSqlite } from './admin-scale-seed.js';
 import { stopChild } from './child-processes.js';
+import { UsageError, exitOnUsageError, parseCommandLine } from './command-line.js';
 import { log, parseIntegerOption, requireLoopbackUrl } from './load.js';
 import { createBenchDatabase } from './postgres.js';
 import { describeCode, markdownTable } from './report.js';
@@ -36,28 +36,35 @@ const SERVER_START_TIMEOUT_MS = 120_000;
 /** Time the server gets after start before its idle memory is read. */
 const IDLE_SETTLE_MS = 10_000;
 
-const { values: options } = parseArgs({
-  options: {
-    accounts: { type: 'string', default: '100000' },
-    events: { type: 'string', default: '10000000' },
-    databases: { type: 'string', default: 'sqlite,postgres' },
-    postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
-    requests: { type: 'string', default: '200' },
-    warmup: { type: 'string', default: '20' },
-    directory: { type: 'string', default: tmpdir() },
-    keep: { type: 'boolean', default: false },
-  },
-});
+const { values: options } = exitOnUsageError(() =>
+  parseCommandLine({
+    options: {
+      accounts: { type: 'string', default: '100000' },
+      events: { type: 'string', default: '10000000' },
+      databases: { type: 'string', default: 'sqlite,postgres' },
+      postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      requests: { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '20' },
+      directory: { type: 'string', default: tmpdir() },
+      keep: { type: 'boolean', default: false },
+    },
+  }),
+);
 
-const accounts = parseIntegerOption('accounts', options.accounts!, 100, 1_000_000);
-const events = parseIntegerOption('events', options.events!, 1_000, 50_000_000);
-const requests = parseIntegerOption('requests', options.requests!, 20, 10_000);
-const warmup = parseIntegerOption('warmup', options.warmup!, 0, 1_000);
-const databases = options.databases!.split(',').map((name) => name.trim());
-for (const name of databases) {
-  if (name !== 'sqlite' && name !== 'postgres') throw new Error(`--databases takes sqlite, postgres or both, comma-separated; got "${name}".`);
-}
-const postgresUrl = requireLoopbackUrl('postgres', options.postgres!).href;
+const { accounts, events, requests, warmup, databases, postgresUrl } = exitOnUsageError(() => {
+  const databaseNames = options.databases!.split(',').map((name) => name.trim());
+  for (const name of databaseNames) {
+    if (name !== 'sqlite' && name !== 'postgres') throw new UsageError(`--databases takes sqlite, postgres or both, comma-separated; got "${name}".`);
+  }
+  return {
+    accounts: parseIntegerOption('accounts', options.accounts!, 100, 1_000_000),
+    events: parseIntegerOption('events', options.events!, 1_000, 50_000_000),
+    requests: parseIntegerOption('requests', options.requests!, 20, 10_000),
+    warmup: parseIntegerOption('warmup', options.warmup!, 0, 1_000),
+    databases: databaseNames,
+    postgresUrl: requireLoopbackUrl('postgres', options.postgres!).href,
+  };
+});
 
 interface Memory {
   rssMiB: number;

@@ -26,10 +26,10 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createRemoteJWKSet } from 'jose';
 import { checkAudit } from './audit-check.js';
 import { stopChild } from './child-processes.js';
+import { UsageError, exitOnUsageError, parseCommandLine } from './command-line.js';
 import { type Nginx, type TesseraNode, freePort, startNginx, startTesseraNode } from './cluster-processes.js';
 import type { CpuGroup } from './cpu.js';
 import {
@@ -68,21 +68,19 @@ interface ClusterOptions extends LoadOptions {
   nginxPath: string;
 }
 
-function parseOptions(argv: string[]): ClusterOptions {
-  const { values } = parseArgs({
-    args: argv,
+function parseOptions(): ClusterOptions {
+  const { values } = parseCommandLine({
     options: {
       ...LOAD_OPTION_DEFINITIONS,
       postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       nginx: { type: 'string', default: '/usr/sbin/nginx' },
     },
-    strict: true,
   });
   requireLoopbackUrl('postgres', values.postgres);
   try {
     accessSync(values.nginx, constants.X_OK);
   } catch {
-    throw new Error(`--nginx must be the path of the nginx executable; "${values.nginx}" is missing or not executable. On Debian, apt-get install nginx-light installs /usr/sbin/nginx.`);
+    throw new UsageError(`--nginx must be the path of the nginx executable; "${values.nginx}" is missing or not executable. On Debian, apt-get install nginx-light installs /usr/sbin/nginx.`);
   }
   return { ...parseLoadOptions(values, 3), postgresUrl: values.postgres, nginxPath: values.nginx };
 }
@@ -130,7 +128,7 @@ function verifyAuditChain(env: Record<string, string>): Promise<{ intact: boolea
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = exitOnUsageError(parseOptions);
   const cpuCount = availableParallelism();
 
   const directory = mkdtempSync(join(tmpdir(), 'tessera-bench-cluster-'));

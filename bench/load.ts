@@ -3,6 +3,7 @@
  * around each measured run.
  */
 import { createRequire } from 'node:module';
+import { UsageError } from './command-line.js';
 import { type CpuGroup, type CpuSample, CpuSampler } from './cpu.js';
 import type { AuditCommitProbe } from './postgres.js';
 import { CheckTally, type ResponseCheck } from './response-checks.js';
@@ -68,7 +69,7 @@ export const LOAD_OPTION_DEFINITIONS = {
 export function parseIntegerOption(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`--${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
   }
   return value;
 }
@@ -85,7 +86,7 @@ export function parseLoadOptions(values: { runs: string; duration: string; warmu
 
   const loadSeconds = targetCount * options.runs * (options.duration + options.warmup + options.idleWait);
   if (loadSeconds > MAX_LOAD_SECONDS) {
-    throw new Error(
+    throw new UsageError(
       `${targetCount} targets × ${options.runs} runs × (${options.duration} s + ${options.warmup} s warm-up + ${options.idleWait} s idle wait) is ${loadSeconds} s, above the maximum of ${MAX_LOAD_SECONDS} s. Lower --runs, --duration, --warmup or --idle-wait.`,
     );
   }
@@ -101,10 +102,10 @@ export function requireLoopbackUrl(name: string, raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new Error(`--${name} must be a URL such as postgres://postgres@127.0.0.1:5432/postgres; got "${raw}".`);
+    throw new UsageError(`--${name} must be a URL such as postgres://postgres@127.0.0.1:5432/postgres; got "${raw}".`);
   }
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-    throw new Error(`--${name} must name a server on 127.0.0.1, localhost or [::1]; got host "${url.hostname}". The benchmarks send load only to loopback.`);
+    throw new UsageError(`--${name} must name a server on 127.0.0.1, localhost or [::1]; got host "${url.hostname}". The benchmarks send load only to loopback.`);
   }
   return url;
 }

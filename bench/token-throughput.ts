@@ -27,9 +27,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { checkAudit } from './audit-check.js';
 import { type ChildServer, pinLoadGenerator, startChildServer, stopChild } from './child-processes.js';
+import { exitOnUsageError, parseCommandLine } from './command-line.js';
 import { type ComparedResults, comparisonColumns, comparisonNote } from './comparison.js';
 import type { CpuGroup } from './cpu.js';
 import {
@@ -63,12 +63,10 @@ interface BenchOptions extends LoadOptions {
 const TARGETS_PER_TESSERA = 4;
 const TARGETS_OF_PEER_AND_BARE = 4;
 
-function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
+function parseOptions(): BenchOptions {
+  const { values } = parseCommandLine({
     // Three runs by default, so that twelve targets fit the maximum load time of parseLoadOptions.
     options: { ...LOAD_OPTION_DEFINITIONS, runs: { type: 'string', default: '3' }, postgres: { type: 'string' } },
-    strict: true,
   });
   const postgresUrl = values.postgres ?? null;
   if (postgresUrl !== null) requireLoopbackUrl('postgres', postgresUrl);
@@ -109,7 +107,7 @@ async function startServer(started: Started, name: string, script: string, pinne
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = exitOnUsageError(parseOptions);
   const cpusBeforePinning = availableParallelism();
   const pinning = pinLoadGenerator();
   log(`pinning: ${pinning.description}`);

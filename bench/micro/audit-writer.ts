@@ -32,6 +32,7 @@ import { migrateToLatest } from '../../packages/server/src/storage/migrations.js
 import { requireLoopbackUrl } from '../load.js';
 import { describeCode, formatRate, markdownTable, median } from '../report.js';
 import { checkTotalTime, describeHardware, describeLoad, log, parseMicroOptions } from './harness.js';
+import { exitOnUsageError } from '../command-line.js';
 
 /** The only names this script creates, and so the only ones it drops. */
 const MICRO_DATABASE_NAME = /^tessera_micro_[0-9a-f]{16}$/;
@@ -192,7 +193,7 @@ async function measureSubject(subject: Subject, rows: Row[]): Promise<void> {
   }
 }
 
-checkTotalTime(options, concurrencyLevels.length * (postgresAdminUrl ? 2 : 1));
+exitOnUsageError(() => checkTotalTime(options, concurrencyLevels.length * (postgresAdminUrl ? 2 : 1)));
 const rows: Row[] = [];
 const durability: string[] = [];
 

@@ -5,9 +5,9 @@
  * machine hits all of them, and the report gives the median of the rounds.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
 import { type CreatedAccount, type TestServer, createAccount, ensureInstance, requestToken, startTestServer } from '../../packages/server/test/support/server.js';
+import { exitOnUsageError, parseCommandLine, UsageError } from '../command-line.js';
 import { describeCode, formatRate, markdownTable, median } from '../report.js';
 
 export interface MicroOptions {
@@ -24,28 +24,30 @@ const MAX_TOTAL_SECONDS = 300;
  * values that are not positive numbers.
  */
 export function parseMicroOptions<Extra extends Record<string, string>>(defaults: { seconds: number; rounds: number }, extra: Extra = {} as Extra): MicroOptions & { extra: Extra } {
-  const extraOptions = Object.fromEntries(Object.entries(extra).map(([name, value]) => [name, { type: 'string' as const, default: value }]));
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string', default: String(defaults.seconds) },
-      rounds: { type: 'string', default: String(defaults.rounds) },
-      ...extraOptions,
-    },
-  });
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  if (!(seconds > 0 && seconds <= 30)) throw new Error(`--seconds must be a number of seconds above 0 and at most 30, got ${String(values.seconds)}`);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 15) throw new Error(`--rounds must be an integer from 1 to 15, got ${String(values.rounds)}`);
+  return exitOnUsageError(() => {
+    const extraOptions = Object.fromEntries(Object.entries(extra).map(([name, value]) => [name, { type: 'string' as const, default: value }]));
+    const { values } = parseCommandLine({
+      options: {
+        seconds: { type: 'string', default: String(defaults.seconds) },
+        rounds: { type: 'string', default: String(defaults.rounds) },
+        ...extraOptions,
+      },
+    });
+    const seconds = Number(values.seconds);
+    const rounds = Number(values.rounds);
+    if (!(seconds > 0 && seconds <= 30)) throw new UsageError(`--seconds must be a number of seconds above 0 and at most 30, got ${String(values.seconds)}`);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 15) throw new UsageError(`--rounds must be an integer from 1 to 15, got ${String(values.rounds)}`);
 
-  const extraValues = Object.fromEntries(Object.keys(extra).map((name) => [name, String(values[name as keyof typeof values])])) as Extra;
-  return { seconds, rounds, extra: extraValues };
+    const extraValues = Object.fromEntries(Object.keys(extra).map((name) => [name, String(values[name as keyof typeof values])])) as Extra;
+    return { seconds, rounds, extra: extraValues };
+  });
 }
 
 /** Checks that the cases fit in MAX_TOTAL_SECONDS before any of them runs. */
 export function checkTotalTime(options: MicroOptions, caseCount: number): void {
   const total = options.seconds * options.rounds * caseCount;
   if (total > MAX_TOTAL_SECONDS) {
-    throw new Error(`${caseCount} cases × ${options.rounds} rounds × ${options.seconds} s is ${total} s, more than ${MAX_TOTAL_SECONDS} s; lower --seconds or --rounds`);
+    throw new UsageError(`${caseCount} cases × ${options.rounds} rounds × ${options.seconds} s is ${total} s, more than ${MAX_TOTAL_SECONDS} s; lower --seconds or --rounds`);
   }
 }
 

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { KeyMaterial } from '../../packages/server/src/crypto/master-key.js';
 import { generateClientSecret } from '../../packages/server/src/crypto/secrets.js';
 import { checkTotalTime, parseMicroOptions, printReport, runCases } from './harness.js';
+import { exitOnUsageError } from '../command-line.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, length: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -81,7 +82,7 @@ const cases = [
     },
   },
 ];
-checkTotalTime(options, cases.length);
+exitOnUsageError(() => checkTotalTime(options, cases.length));
 
 const results = await runCases(cases, options);
 printReport('Checking one client secret', options, results, [

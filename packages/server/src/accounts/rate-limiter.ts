@@ -2,6 +2,8 @@ import { type Clock, DAY_MS } from '../clock.js';
 import type { RateLimit } from './guardrails.js';
 
 const MINUTE_MS = 60_000;
+/** Below this many entries the map is not pruned. */
+const PRUNE_FROM_ENTRIES = 10_000;
 
 interface Windows {
   minute: number;
@@ -24,8 +26,15 @@ export type RateLimitDecision = { exceeded: false } | { exceeded: RateLimitWindo
  */
 export class RateLimiter {
   private readonly windows = new Map<string, Windows>();
+  /** The day of the last pruning, so that a large map of current entries is not scanned for every new account. */
+  private prunedDay = -1;
 
   constructor(private readonly clock: Clock) {}
+
+  /** Accounts whose counts are in memory. */
+  get size(): number {
+    return this.windows.size;
+  }
 
   /** Counts one request against the account's limit and returns whether it went over. */
   take(accountId: string, limit: RateLimit): RateLimitDecision {
@@ -35,7 +44,7 @@ export class RateLimiter {
 
     let entry = this.windows.get(accountId);
     if (!entry) {
-      this.pruneIfLarge(minute, day);
+      this.pruneIfLarge(day);
       entry = { minute, minuteCount: 0, day, dayCount: 0 };
       this.windows.set(accountId, entry);
     }
@@ -60,11 +69,17 @@ export class RateLimiter {
     return { exceeded: false };
   }
 
-  /** Drops entries of past days, so that accounts that stopped calling do not stay in memory. */
-  private pruneIfLarge(minute: number, day: number): void {
-    if (this.windows.size < 10_000) return;
+  /**
+   * Drops the entries of past days once a day when the map is large, so that accounts that
+   * stopped calling do not stay in memory. Entries of the current day stay, because their day
+   * count is still needed, so the map holds at most the rate-limited accounts used since the
+   * previous day began.
+   */
+  private pruneIfLarge(day: number): void {
+    if (this.windows.size < PRUNE_FROM_ENTRIES || this.prunedDay === day) return;
+    this.prunedDay = day;
     for (const [accountId, entry] of this.windows) {
-      if (entry.day !== day || entry.minute < minute - 1) this.windows.delete(accountId);
+      if (entry.day !== day) this.windows.delete(accountId);
     }
   }
 }

@@ -67,7 +67,7 @@ describe('audit sinks across a restart', () => {
     await tokens(server, account, 5);
     const finalHead = await headSeq(server);
     await waitFor('both sinks to catch up after the restart', () => webhook.seqs().at(-1) === finalHead && syslog.seqs().at(-1) === finalHead);
-    // A receiver sees the last event before the dispatcher stores the cursor, so wait for the cursors too.
+    // A receiver gets the last event before the dispatcher stores the cursor, so wait for the cursors too.
     await waitFor('both cursors to reach the head', async () => (await server.admin.get('/audit-sinks')).body.items.every((sink: any) => sink.cursor === finalHead));
 
     assert.deepEqual(webhook.seqs(), contiguous(1, finalHead));

@@ -72,12 +72,12 @@ describe('token client cache', () => {
   });
 
   it('keeps no entry for an unknown client id', async () => {
-    const entriesBefore = cache().stats.entries;
+    const entriesBefore = cache().size;
 
     const result = await requestToken(server, { clientId: 'tsc_unknownclient', clientSecret: account.clientSecret });
 
     assert.equal(result.status, 401);
-    assert.equal(cache().stats.entries, entriesBefore);
+    assert.equal(cache().size, entriesBefore);
   });
 
   it('holds at most its maximum of entries', async () => {
@@ -88,7 +88,7 @@ describe('token client cache', () => {
     await small.client(second.clientId);
     await small.client(second.clientId);
 
-    assert.equal(small.stats.entries, 1);
+    assert.equal(small.size, 1);
     assert.equal(small.stats.hits, 1);
   });
 

@@ -72,7 +72,7 @@ export class RateLimiter {
   /**
    * Drops the entries of past days once a day when the map is large, so that accounts that
    * stopped calling do not stay in memory. Entries of the current day stay, because their day
-   * count is still needed, so the map holds at most the rate-limited accounts used since the
+   * count is still needed, so the map contains at most the rate-limited accounts used since the
    * previous day began.
    */
   private pruneIfLarge(day: number): void {

@@ -25,9 +25,9 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof AuditEventRow)[];
 
 /**
- * Runs two statements prepared once on the SQLite connection and inserts one row at a time,
- * because a group commit has a different number of rows each time, and a multi-row insert built
- * per batch cost more than the rows themselves. The server has one SQLite connection, and the
+ * Runs two statements prepared once on the SQLite connection and inserts one row at a time.
+ * A group commit has a different number of rows each time, and a multi-row insert built per
+ * batch cost more than the rows themselves. The server has one SQLite connection, and the
  * caller runs inside a transaction on it, so these statements run in that transaction.
  */
 export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {

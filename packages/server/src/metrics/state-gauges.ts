@@ -54,7 +54,7 @@ export class StateGauges {
       this.inc(tokenClients.stats.invalidations);
     } });
     new Gauge({ name: 'tessera_token_client_cache_entries', help: 'Accounts whose token client rows this node keeps in memory.', registers, collect() {
-      this.set(tokenClients.stats.entries);
+      this.set(tokenClients.size);
     } });
     new Gauge({ name: 'tessera_verified_token_cache_entries', help: 'Access tokens whose verified signature this node keeps in memory.', registers, collect() {
       this.set(verifiedTokens.size);

@@ -94,8 +94,8 @@ export async function checkTokenState(ctx: ServerContext, claims: AccessTokenCla
   if (await isTokenRevoked(ctx.db, claims.jti)) return undefined;
 
   const client = await ctx.tokenClients.account(claims.sub);
-  const account = client?.account;
-  if (!client || !account || account.status !== 'active') return undefined;
+  if (!client || client.account.status !== 'active') return undefined;
+  const { account } = client;
   if ((claims.generation ?? 0) !== Number(account.token_generation)) return undefined;
 
   if (!(await authenticatorIsLive(ctx, client, claims.credential_id))) return undefined;

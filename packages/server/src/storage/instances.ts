@@ -14,6 +14,12 @@ export function findInstance(db: Kysely<Database>, slugOrId: string): Promise<In
     .executeTakeFirst();
 }
 
+/** Finds the instances with these ids; ids without an instance are left out. */
+export function findInstances(db: Kysely<Database>, ids: string[]): Promise<InstanceRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('instances').selectAll().where('id', 'in', ids).execute();
+}
+
 export function findInstanceByAudience(db: Kysely<Database>, audience: string): Promise<InstanceRow | undefined> {
   return db.selectFrom('instances').selectAll().where('audience', '=', audience).executeTakeFirst();
 }

@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import { type GenerationReader, TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
 import { findAccount, findAccountByClientId, grantsOf } from './accounts.js';
 import { credentialsOf } from './credentials.js';
+import { findInstances } from './instances.js';
 import type { CredentialRow, Database, GrantRow, InstanceRow, ServiceAccountRow } from './tables.js';
 
 /** Everything a token request reads about one client. */
@@ -19,7 +21,6 @@ export interface TokenClientCacheStats {
   misses: number;
   /** Times the whole cache was dropped because the rows changed. */
   invalidations: number;
-  entries: number;
 }
 
 /** Accounts kept in memory by default; the least recently used one goes first. */
@@ -37,17 +38,24 @@ export const DEFAULT_TOKEN_CLIENT_ENTRIES = 10_000;
  */
 export class TokenClientCache {
   private generation: number | null = null;
-  /** Entries by client id, least recently used first. */
-  private readonly clients = new Map<string, TokenClientRows>();
-  /** Client ids by account id, for lookups by a token's subject. */
+  /** Entries by client id. */
+  private readonly clients: LRUCache<string, TokenClientRows>;
+  /** Client ids by account id, for lookups by a token's subject; an entry leaves with its client's. */
   private readonly clientIds = new Map<string, string>();
-  readonly stats: TokenClientCacheStats = { hits: 0, misses: 0, invalidations: 0, entries: 0 };
+  readonly stats: TokenClientCacheStats = { hits: 0, misses: 0, invalidations: 0 };
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly readGeneration: GenerationReader,
-    private readonly maxEntries = DEFAULT_TOKEN_CLIENT_ENTRIES,
-  ) {}
+    maxEntries = DEFAULT_TOKEN_CLIENT_ENTRIES,
+  ) {
+    this.clients = new LRUCache({ max: maxEntries, dispose: (rows) => this.clientIds.delete(rows.account.id) });
+  }
+
+  /** Accounts whose rows are in memory. */
+  get size(): number {
+    return this.clients.size;
+  }
 
   /** Returns the rows of the client with this client id, or undefined when no account has it. */
   async client(clientId: string): Promise<TokenClientRows | undefined> {
@@ -62,6 +70,7 @@ export class TokenClientCache {
   async account(accountId: string): Promise<TokenClientRows | undefined> {
     await this.validate();
     const clientId = this.clientIds.get(accountId);
+    // get() also marks the entry as recently used.
     const cached = clientId === undefined ? undefined : this.clients.get(clientId);
     if (cached) return this.hit(cached);
 
@@ -70,9 +79,6 @@ export class TokenClientCache {
 
   private hit(rows: TokenClientRows): TokenClientRows {
     this.stats.hits += 1;
-    // Re-inserting moves the entry to the end, so the first key is the least recently used.
-    this.clients.delete(rows.account.client_id);
-    this.clients.set(rows.account.client_id, rows);
     return rows;
   }
 
@@ -86,7 +92,7 @@ export class TokenClientCache {
     const credentials = await credentialsOf(this.db, account.id);
     const grants = await grantsOf(this.db, [account.id]);
     const instanceIds = grants.map((grant) => grant.instance_id);
-    const instances = instanceIds.length === 0 ? [] : await this.db.selectFrom('instances').selectAll().where('id', 'in', instanceIds).execute();
+    const instances = await findInstances(this.db, instanceIds);
 
     // Frozen, because every request for this client shares these objects.
     const rows = deepFreeze({ account, credentials, grants, instances });
@@ -95,14 +101,9 @@ export class TokenClientCache {
   }
 
   private remember(rows: TokenClientRows): void {
+    // Set first: replacing an entry disposes of the old one, which removes its client id mapping.
     this.clients.set(rows.account.client_id, rows);
     this.clientIds.set(rows.account.id, rows.account.client_id);
-    if (this.clients.size > this.maxEntries) {
-      const [oldestClientId, oldest] = this.clients.entries().next().value!;
-      this.clients.delete(oldestClientId);
-      this.clientIds.delete(oldest.account.id);
-    }
-    this.stats.entries = this.clients.size;
   }
 
   /** Drops every entry when the counter moved since the entries were read. */
@@ -127,7 +128,6 @@ export class TokenClientCache {
     this.clients.clear();
     this.clientIds.clear();
     this.generation = null;
-    this.stats.entries = 0;
   }
 }
 

@@ -40,11 +40,12 @@ export interface ChildServer {
 
 /**
  * Spawns a server script under tsx, pinned to the server CPU when `pinned`, and resolves with
- * the URL that the script prints as its first line on stdout.
+ * the URL that the script prints as its first line on stdout. `extraNodeArgs` go to node
+ * before the script, for flags that NODE_OPTIONS refuses, such as --cpu-prof.
  */
-export function startChildServer(script: string, pinned: boolean, env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+export function startChildServer(script: string, pinned: boolean, env: NodeJS.ProcessEnv = {}, extraNodeArgs: string[] = []): Promise<ChildServer> {
   const scriptPath = fileURLToPath(new URL(script, import.meta.url));
-  const nodeArgs = ['--import', 'tsx', scriptPath];
+  const nodeArgs = [...extraNodeArgs, '--import', 'tsx', scriptPath];
   const command = pinned ? 'taskset' : process.execPath;
   const args = pinned ? ['--cpu-list', SERVER_CPU, process.execPath, ...nodeArgs] : nodeArgs;
 

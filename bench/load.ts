@@ -9,7 +9,7 @@ import type { AuditCommitProbe } from './postgres.js';
 import { CheckTally, type ResponseCheck } from './response-checks.js';
 
 // autocannon 8 ships no type declarations, so the parts used here are declared locally.
-interface AutocannonResult {
+export interface AutocannonResult {
   /** Percentiles in milliseconds. */
   latency: { p50: number; p99: number };
   /** Elapsed time of the run, in seconds. */
@@ -40,7 +40,7 @@ interface AutocannonOptions {
 }
 
 const requireCommonJs = createRequire(import.meta.url);
-const autocannon = requireCommonJs('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
+export const autocannon = requireCommonJs('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
 export const autocannonVersion = (requireCommonJs('autocannon/package.json') as { version: string }).version;
 
 /** Maximum seconds of load that the options may add up to, which keeps a benchmark under 10 minutes. */

@@ -1,18 +1,23 @@
 import type { OAuthErrorCode } from '@tessera/shared';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { isDatabaseUnavailable } from '../storage/database.js';
-import { OAuthError } from './errors.js';
-import { parseStrictForm } from './form.js';
-import { introspect } from './introspect.js';
+import {
+  INTROSPECTION_PATH,
+  OAUTH_BODY_LIMIT,
+  type OAuthHttpRequest,
+  type OAuthHttpResponse,
+  TOKEN_PATHS,
+  failureResponse,
+  introspectionEndpoint,
+  oauthErrorResponse,
+  revocationEndpoint,
+  tokenEndpoint,
+} from './endpoints.js';
+import type { OAuthError } from './errors.js';
 import { authorizationServerMetadata } from './metadata.js';
-import { revoke } from './revoke.js';
-import { handleTokenRequest } from './token/pipeline.js';
 
-/** Token request bodies are a few hundred bytes; anything far larger is refused with 413. */
-export const OAUTH_BODY_LIMIT = 16 * 1024;
-const FORM_TYPE = 'application/x-www-form-urlencoded';
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
+export { DATABASE_RETRY_AFTER_SECONDS, OAUTH_BODY_LIMIT } from './endpoints.js';
+
 const OTHER_METHODS = ['GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
 declare module 'fastify' {
@@ -24,38 +29,35 @@ declare module 'fastify' {
   }
 }
 
+function send(reply: FastifyReply, response: OAuthHttpResponse): FastifyReply {
+  reply.oauthError = response.oauthError;
+  reply.introspectionActive = response.introspectionActive;
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
 export function sendOAuthError(reply: FastifyReply, error: OAuthError, status = error.status): FastifyReply {
-  reply.oauthError = error.code;
-  reply.code(status).header('cache-control', 'no-store').header('pragma', 'no-cache');
-  if (error.code === 'invalid_client' && error.usedBasic) reply.header('www-authenticate', 'Basic realm="tessera", charset="UTF-8"');
-  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
-  return reply.send({ error: error.code, error_description: error.description });
+  return send(reply, oauthErrorResponse(error, status));
 }
 
-function formParams(request: FastifyRequest): Map<string, string[]> {
-  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== FORM_TYPE) {
-    throw new OAuthError('invalid_request', `The request body must be ${FORM_TYPE}; got ${type ? `"${type.slice(0, 100)}"` : 'no Content-Type'}.`, 'wrong_content_type');
-  }
-  return parseStrictForm(typeof request.body === 'string' ? request.body : '', new Set(['resource']));
-}
-
-/**
- * Returns one entry per DPoP proof, from separate header lines or from one line that joins
- * several with commas (RFC 9110 §5.3). A JWT contains no comma, so a comma separates proofs.
- */
-function dpopProofs(request: FastifyRequest): string[] {
-  return (request.raw.headersDistinct.dpop ?? []).flatMap((value) => value.split(',')).map((proof) => proof.trim());
-}
-
-function authorizationHeader(request: FastifyRequest): string | undefined {
-  return request.headers.authorization;
+function oauthRequest(request: FastifyRequest): OAuthHttpRequest {
+  return {
+    path: request.routeOptions.url ?? request.url,
+    contentType: request.headers['content-type'],
+    body: typeof request.body === 'string' ? request.body : '',
+    authorization: request.headers.authorization,
+    dpop: request.raw.headersDistinct.dpop,
+    userAgent: request.headers['user-agent'],
+    sourceIp: request.ip,
+    log: request.log,
+  };
 }
 
 /**
  * Registers the OAuth endpoints. Bodies are read as text by a scoped parser, so a wrong content type,
  * a repeated parameter or an oversized body becomes an RFC 6749 error instead of a framework
- * error, and no JSON parser runs on these routes.
+ * error, and no JSON parser runs on these routes. Well-formed POST requests to the token and
+ * introspection endpoints are answered ahead of Fastify by plain-http.ts, through the same
+ * functions; these routes answer the rest, and requests injected in tests.
  */
 export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.decorateReply('oauthError', null);
@@ -78,24 +80,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: OAUTH_BODY_LIMIT }, (_request, body, done) => done(null, body));
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof OAuthError) return sendOAuthError(reply, error);
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendOAuthError(reply, new OAuthError('invalid_request', `The request body is larger than ${OAUTH_BODY_LIMIT} bytes.`, 'body_too_large'), 413);
-    }
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'OAuth request failed: the database is unreachable');
-      const unavailable = new OAuthError('temporarily_unavailable', 'The server cannot reach its database; retry after a few seconds.', 'database_unavailable');
-      unavailable.retryAfter = DATABASE_RETRY_AFTER_SECONDS;
-      return sendOAuthError(reply, unavailable);
-    }
-    if (error.statusCode && error.statusCode < 500) {
-      return sendOAuthError(reply, new OAuthError('invalid_request', 'The request is malformed; send a form-encoded POST body.'));
-    }
-    request.log.error({ err: error }, 'OAuth request failed');
-    return sendOAuthError(reply, new OAuthError('server_error', 'An unexpected error occurred; retry later.'));
-  });
+  app.setErrorHandler((error: FastifyError, request, reply) => send(reply, failureResponse(error, request.log)));
 
   const metadata = async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'public, max-age=300');
@@ -111,40 +96,13 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     return { keys: ctx.keyRing.publishedKeys().map((key) => key.jwk) };
   });
 
-  const token = async (request: FastifyRequest, reply: FastifyReply) => {
-    const params = formParams(request);
-    const userAgent = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null;
-    const issued = await handleTokenRequest(ctx, {
-      params,
-      authorization: authorizationHeader(request),
-      dpopProofs: dpopProofs(request),
-      endpointUrl: `${ctx.config.issuer}${request.routeOptions.url}`,
-      sourceIp: request.ip,
-      userAgent,
-      log: request.log,
-    });
+  for (const path of TOKEN_PATHS) {
+    app.post(path, tokenMetrics, async (request, reply) => send(reply, await tokenEndpoint(ctx, oauthRequest(request))));
+  }
+  app.post(INTROSPECTION_PATH, introspectionMetrics, async (request, reply) => send(reply, await introspectionEndpoint(ctx, oauthRequest(request))));
+  app.post('/oauth/revoke', async (request, reply) => send(reply, await revocationEndpoint(ctx, oauthRequest(request))));
 
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn, scope: issued.scope };
-  };
-  app.post('/oauth/token', tokenMetrics, token);
-  app.post('/rest/oauth2/latest/token', tokenMetrics, token);
-
-  app.post('/oauth/introspect', introspectionMetrics, async (request, reply) => {
-    const result = await introspect(ctx, formParams(request), authorizationHeader(request), request.ip);
-    reply.introspectionActive = result.active === true;
-    reply.header('cache-control', 'no-store');
-    return result;
-  });
-
-  app.post('/oauth/revoke', async (request, reply) => {
-    const userAgent = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null;
-    await revoke(ctx, formParams(request), authorizationHeader(request), { ip: request.ip, userAgent });
-    reply.header('cache-control', 'no-store');
-    return reply.code(200).send();
-  });
-
-  for (const url of ['/oauth/token', '/rest/oauth2/latest/token', '/oauth/introspect', '/oauth/revoke']) {
+  for (const url of [...TOKEN_PATHS, INTROSPECTION_PATH, '/oauth/revoke']) {
     app.route({
       method: [...OTHER_METHODS],
       url,

@@ -1,10 +1,11 @@
 /**
- * Profiles one Tessera server under token load: starts bench/tessera-server.ts on SQLite with
- * V8's --cpu-prof, pinned to the server CPU, sends client_secret_basic token requests with
- * autocannon for --duration seconds, stops the server and prints the functions and packages
- * with the most self time. The profile file stays in --out for a closer look.
+ * Profiles one Tessera server under load: starts bench/tessera-server.ts on SQLite with V8's
+ * --cpu-prof, pinned to the server CPU, sends one kind of request with autocannon for
+ * --duration seconds, stops the server and prints where the main thread spent the samples
+ * taken during the load. --kind is token (client_secret_basic), introspection (of a JWT) or
+ * opaque-introspection. The profile file stays in --out for a closer look.
  *
- *   node --import tsx bench/profile-token.ts --duration 10 --out /tmp/tessera-profile
+ *   node --import tsx bench/profile-token.ts --kind token --duration 10 --out /tmp/tessera-profile
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,13 +13,27 @@ import { join, resolve } from 'node:path';
 import { pinLoadGenerator, startChildServer, stopChild } from './child-processes.js';
 import { exitOnUsageError, parseCommandLine, UsageError } from './command-line.js';
 import { autocannon, parseIntegerOption } from './load.js';
-import { AdminSession, FORM_CONTENT_TYPE, basicAuthorization, createServiceAccount, requestJson } from './tessera-client.js';
+import { AdminSession, FORM_CONTENT_TYPE, basicAuthorization, createOpaqueServiceAccount, createServiceAccount, expectStatus, requestJson } from './tessera-client.js';
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount: number;
+  children?: number[];
 }
+
+/** V8's .cpuprofile: the call tree, and each sample's node with the microseconds since the previous sample. */
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The monotonic clock in microseconds, the clock of V8's profile timestamps on Linux. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+const KINDS = ['token', 'introspection', 'opaque-introspection'] as const;
+type Kind = (typeof KINDS)[number];
 
 const options = exitOnUsageError(() => {
   const { values } = parseCommandLine({
@@ -27,14 +42,17 @@ const options = exitOnUsageError(() => {
       connections: { type: 'string', default: '50' },
       out: { type: 'string', default: '/tmp/tessera-profile' },
       top: { type: 'string', default: '40' },
+      kind: { type: 'string', default: 'token' },
     },
   });
+  if (!KINDS.includes(values.kind as Kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; got "${values.kind}".`);
   if (!values.out.startsWith('/')) throw new UsageError(`--out must be an absolute folder path; got "${values.out}".`);
   return {
     duration: parseIntegerOption('duration', values.duration, 1, 120),
     connections: parseIntegerOption('connections', values.connections, 1, 500),
     top: parseIntegerOption('top', values.top, 1, 500),
     out: resolve(values.out),
+    kind: values.kind as Kind,
   };
 });
 
@@ -60,9 +78,21 @@ const adminPassword = randomBytes(18).toString('base64url');
 const { pinned } = pinLoadGenerator();
 const server = await startChildServer('./tessera-server.ts', pinned, { TESSERA_ADMIN_PASSWORD: adminPassword }, ['--cpu-prof', `--cpu-prof-dir=${options.out}`]);
 
+let loadStartedAt = 0;
+let loadEndedAt = 0;
 try {
   const admin = await AdminSession.signIn(server.url, adminPassword);
-  const account = await createServiceAccount(admin);
+  const account = options.kind === 'opaque-introspection' ? await createOpaqueServiceAccount(admin) : await createServiceAccount(admin);
+  const authorization = basicAuthorization(account.clientId, account.clientSecret);
+  let path = '/oauth/token';
+  let body = 'grant_type=client_credentials';
+  if (options.kind !== 'token') {
+    const issued = await requestJson(`${server.url}/oauth/token`, { method: 'POST', headers: { authorization, 'content-type': FORM_CONTENT_TYPE }, body });
+    expectStatus(issued, 200, 'Requesting the token to introspect');
+    path = '/oauth/introspect';
+    body = `token=${encodeURIComponent(issued.body.access_token)}`;
+  }
+  loadStartedAt = monotonicMicros();
   const result = await autocannon({
     url: server.url,
     connections: options.connections,
@@ -70,11 +100,12 @@ try {
     excludeErrorStats: false,
     requests: [{
       method: 'POST',
-      path: '/oauth/token',
-      headers: { authorization: basicAuthorization(account.clientId, account.clientSecret), 'content-type': FORM_CONTENT_TYPE },
-      body: 'grant_type=client_credentials',
+      path,
+      headers: { authorization, 'content-type': FORM_CONTENT_TYPE },
+      body,
     }],
   });
+  loadEndedAt = monotonicMicros();
   console.log(`${Math.round(result['2xx'] / result.duration)} 2xx responses/s, ${result.non2xx} non-2xx, ${result.errors} errors`);
 
   // The group commit's batch sizes and durations, which the profile alone does not show.
@@ -87,27 +118,42 @@ try {
 }
 
 // Each thread writes its own profile, and tsx's module loader runs on a thread of its own.
-// The main thread's profile is the one with the most busy samples.
-const busySamples = (nodes: ProfileNode[]) => nodes.reduce((sum, node) => sum + (node.callFrame.functionName === '(idle)' ? 0 : node.hitCount), 0);
+// The main thread's profile is the one with the most samples.
 const profiles = readdirSync(options.out)
   .filter((name) => name.endsWith('.cpuprofile') && name.includes(`.${server.process.pid}.`))
-  .map((name) => ({ file: name, nodes: (JSON.parse(readFileSync(join(options.out, name), 'utf8')) as { nodes: ProfileNode[] }).nodes }));
-const main = profiles.sort((a, b) => busySamples(b.nodes) - busySamples(a.nodes))[0];
+  .map((name) => ({ file: name, profile: JSON.parse(readFileSync(join(options.out, name), 'utf8')) as Profile }));
+const main = profiles.sort((a, b) => b.profile.samples.length - a.profile.samples.length)[0];
 if (!main) throw new Error(`The server wrote no .cpuprofile into ${options.out}.`);
-const { file } = main;
-const profile = main;
+const { nodes, samples, timeDeltas, startTime } = main.profile;
 
-const byFunction = new Map<string, number>();
+const byId = new Map(nodes.map((node) => [node.id, node]));
+const parentOf = new Map<number, number>();
+for (const node of nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+const label = ({ callFrame: { functionName, url, lineNumber } }: ProfileNode) =>
+  `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/packages\//, '')}:${lineNumber + 1}`;
+
+// Only samples taken while autocannon ran count, so that start-up and shutdown do not.
+const self = new Map<string, number>();
+const inclusive = new Map<string, number>();
 const byArea = new Map<string, number>();
-let all = 0;
-for (const node of profile.nodes) {
-  if (node.hitCount === 0) continue;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const name = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/packages\//, '')}:${lineNumber + 1}`;
-  byFunction.set(name, (byFunction.get(name) ?? 0) + node.hitCount);
-  byArea.set(area(url), (byArea.get(area(url)) ?? 0) + node.hitCount);
-  all += node.hitCount;
+const add = (totals: Map<string, number>, key: string) => totals.set(key, (totals.get(key) ?? 0) + 1);
+let at = startTime;
+let counted = 0;
+for (let i = 0; i < samples.length; i += 1) {
+  at += timeDeltas[i];
+  if (at < loadStartedAt || at > loadEndedAt) continue;
+  counted += 1;
+  const leaf = byId.get(samples[i])!;
+  add(self, label(leaf));
+  add(byArea, area(leaf.callFrame.url));
+  const seen = new Set<string>();
+  for (let id: number | undefined = leaf.id; id !== undefined; id = parentOf.get(id)) {
+    const name = label(byId.get(id)!);
+    if (!seen.has(name)) add(inclusive, name);
+    seen.add(name);
+  }
 }
-console.log(`profile: ${join(options.out, file)} (${all} samples)`);
-printTop('self time by package or folder', byArea, all, options.top);
-printTop('self time by function', byFunction, all, options.top);
+console.log(`profile: ${join(options.out, main.file)}, ${counted} samples during the load`);
+printTop('self time by package or folder', byArea, counted, options.top);
+printTop('self time by function', self, counted, options.top);
+printTop('inclusive time by function', inclusive, counted, options.top);

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerOpenApi } from './admin-api/openapi.js';
 import { adminApi } from './admin-api/plugin.js';
@@ -5,6 +6,7 @@ import { sql } from 'kysely';
 import type { ServerContext } from './context.js';
 import { isDatabaseUnavailable } from './storage/database.js';
 import { guardRoutes } from './guard-api/routes.js';
+import { plainOAuthHandler } from './oauth/plain-http.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { registerMetricsRoute } from './metrics/route.js';
 import { echoRequestId, requestIdFor } from './request-id.js';
@@ -28,7 +30,22 @@ function useClientIpHeader(app: FastifyInstance, header: string): void {
  * rather than stripped, and no value is coerced to another type.
  */
 export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
+  let closing = false;
+  const plainOAuth = plainOAuthHandler(ctx, () => closing);
+
   const app = Fastify({
+    // Well-formed token and introspection requests are answered ahead of Fastify (plain-http.ts).
+    serverFactory: (handler, options) => {
+      // Fastify passes its options with the defaults filled in, and sets these timeouts only on a server it creates.
+      const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      const server = createServer((request, response) => {
+        if (!plainOAuth(request, response)) handler(request, response);
+      });
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      return server;
+    },
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // Nothing is logged per request at the default level; failures log where they are handled.
     // Every log line of a request carries its id as reqId. request-id.ts decides which incoming ids are kept.
@@ -39,6 +56,10 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
 
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   if (ctx.config.trustedProxies.length > 0 && ctx.config.clientIpHeader !== 'x-forwarded-for') useClientIpHeader(app, ctx.config.clientIpHeader);
   echoRequestId(app);
   await registerOpenApi(app, ctx.config.issuer);

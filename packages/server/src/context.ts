@@ -1,3 +1,4 @@
+import type { HotReads } from './storage/hot-reads.js';
 import type { Kysely } from 'kysely';
 import type { PolicyStore } from './accounts/policy-store.js';
 import type { RateLimiter } from './accounts/rate-limiter.js';
@@ -21,6 +22,8 @@ import type { LastUsedTracker } from './usage/last-used.js';
 export interface ServerContext {
   config: TesseraConfig;
   db: Kysely<Database>;
+  /** The reads of every token and introspection request, through statements prepared once. */
+  hotReads: HotReads;
   clock: Clock;
   logger: Logger;
   keyMaterial: KeyMaterial;

@@ -134,7 +134,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
 
     const lastUsed = new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs);
     const policies = new PolicyStore(database.db, clock, config.accessTokenLifetimeSeconds);
-    const tokenClients = new TokenClientCache(database.db, database.readTokenClientsGeneration);
+    const tokenClients = new TokenClientCache(database.db, () => database.hotReads.tokenClientsGeneration());
     const verifiedTokens = new VerifiedTokenCache();
     const metrics = new ServerMetrics({ db: database.db, clock, audit, lastUsed, policies, keyRing, tokenClients, verifiedTokens }, logger, database.pool);
     audit.observer = metrics.auditObserver;
@@ -142,6 +142,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     const base: Omit<ServerContext, 'notifications'> = {
       config,
       db: database.db,
+      hotReads: database.hotReads,
       clock,
       logger,
       keyMaterial,

@@ -3,9 +3,8 @@ import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { tokenFitsGrant } from '../accounts/access.js';
 import type { ServerContext } from '../context.js';
 import { findFederation } from '../storage/federations.js';
-import { isTokenRevoked } from '../storage/revoked-tokens.js';
 import { OPAQUE_TOKEN_PREFIX } from '../crypto/secrets.js';
-import { findOpaqueToken } from '../storage/opaque-tokens.js';
+import { hashOpaqueToken } from '../storage/opaque-tokens.js';
 import type { InstanceRow, ServiceAccountRow } from '../storage/tables.js';
 import type { TokenClientRows } from '../storage/token-clients.js';
 
@@ -67,7 +66,8 @@ export async function verifySignedToken(ctx: ServerContext, token: string): Prom
 
 /** Looks up an opaque token's claims and checks its lifetime as JWT verification would. */
 async function resolveOpaqueToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
-  const claims = (await findOpaqueToken(ctx.db, token)) as AccessTokenClaims | undefined;
+  const stored = await ctx.hotReads.opaqueTokenClaims(hashOpaqueToken(token));
+  const claims = stored === undefined ? undefined : (JSON.parse(stored) as AccessTokenClaims);
   if (!claims || claims.iss !== ctx.config.issuer) return undefined;
   return claims.exp * 1000 > ctx.clock.now() ? claims : undefined;
 }
@@ -91,7 +91,7 @@ export interface ActiveToken {
  * credential live, and its scopes and restrictions still inside the account's current grant.
  */
 export async function checkTokenState(ctx: ServerContext, claims: AccessTokenClaims): Promise<ActiveToken | undefined> {
-  if (await isTokenRevoked(ctx.db, claims.jti)) return undefined;
+  if (await ctx.hotReads.isTokenRevoked(claims.jti)) return undefined;
 
   const client = await ctx.tokenClients.account(claims.sub);
   if (!client || client.account.status !== 'active') return undefined;

@@ -1,6 +1,4 @@
-import type SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
 
 /**
  * A counter in the database that triggers raise whenever a row that token requests read
@@ -59,24 +57,4 @@ export async function installTokenClientTriggers(db: Kysely<any>, postgres: bool
       }
     }
   }
-}
-
-/** Reads the token clients counter with one prepared statement, outside the query builder, because every token request reads it. */
-export type GenerationReader = () => Promise<number>;
-
-export function sqliteGenerationReader(sqlite: SQLite.Database): GenerationReader {
-  let statement: SQLite.Statement<[string], number> | undefined;
-  return async () => {
-    // Prepared on first use, because the table exists only once migrations have run.
-    statement ??= sqlite.prepare<[string], number>('select generation from cache_generations where name = ?').pluck();
-    return Number(statement.get(TOKEN_CLIENTS_GENERATION));
-  };
-}
-
-export function postgresGenerationReader(pool: pg.Pool): GenerationReader {
-  const query = { name: 'tessera_token_clients_generation', text: 'select generation from cache_generations where name = $1', values: [TOKEN_CLIENTS_GENERATION] };
-  return async () => {
-    const result = await pool.query<{ generation: number }>(query);
-    return Number(result.rows[0].generation);
-  };
 }

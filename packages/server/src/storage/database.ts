@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { type GenerationReader, postgresGenerationReader, sqliteGenerationReader } from './cache-generations.js';
+import { type HotReads, postgresHotReads, sqliteHotReads } from './hot-reads.js';
 import { cachingStatements } from './sqlite-statements.js';
 import type { Database } from './tables.js';
 
@@ -16,8 +16,8 @@ export interface OpenDatabase {
   dataDirectory: string;
   /** The PostgreSQL connection pool, for its size gauges; absent on SQLite. */
   pool?: pg.Pool;
-  /** Reads the counter that changes of token client rows raise, without the query builder. */
-  readTokenClientsGeneration: GenerationReader;
+  /** The reads of every token and introspection request, through statements prepared once. */
+  hotReads: HotReads;
   /** The SQLite connection under the query builder, for statements prepared once; absent on PostgreSQL. */
   sqlite?: SQLite.Database;
   close(): Promise<void>;
@@ -76,7 +76,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
     dialect: 'postgres',
     dataDirectory: resolve(options.dataDirectory ?? './data'),
     pool,
-    readTokenClientsGeneration: postgresGenerationReader(pool),
+    hotReads: postgresHotReads(pool),
     close: () => db.destroy(),
   };
 }
@@ -101,7 +101,7 @@ function openSqlite(url: string, options: DatabaseOptions): OpenDatabase {
     db,
     dialect: 'sqlite',
     dataDirectory: resolve(options.dataDirectory ?? dirname(path)),
-    readTokenClientsGeneration: sqliteGenerationReader(sqlite),
+    hotReads: sqliteHotReads(sqlite),
     sqlite,
     close: () => db.destroy(),
   };

@@ -5,11 +5,6 @@ export async function insertRevokedToken(db: Kysely<Database>, jti: string, expi
   await db.insertInto('revoked_tokens').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column('jti').doNothing()).execute();
 }
 
-export async function isTokenRevoked(db: Kysely<Database>, jti: string): Promise<boolean> {
-  const row = await db.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Removes entries for tokens that have expired anyway; they can no longer be presented. */
 export async function pruneRevokedTokens(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom('revoked_tokens').where('expires_at', '<', now).execute();

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import { type GenerationReader, TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
+import { TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
 import { findAccount, findAccountByClientId, grantsOf } from './accounts.js';
 import { credentialsOf } from './credentials.js';
 import { findInstances } from './instances.js';
@@ -46,7 +46,7 @@ export class TokenClientCache {
 
   constructor(
     private readonly db: Kysely<Database>,
-    readonly readGeneration: GenerationReader,
+    readonly readGeneration: () => Promise<number>,
     maxEntries = DEFAULT_TOKEN_CLIENT_ENTRIES,
   ) {
     this.clients = new LRUCache({ max: maxEntries, dispose: (rows) => this.clientIds.delete(rows.account.id) });

@@ -52,6 +52,34 @@ describe('opaque access tokens', () => {
     assert.deepEqual((await introspect(server, account, expiring)).body, { active: false });
   });
 
+  it('looks a token up once and remembers its claims', async () => {
+    const token = (await requestToken(server, account)).body.access_token;
+    const hotReads = server.tessera.context.hotReads;
+    const lookUp = hotReads.opaqueTokenClaims;
+    let lookups = 0;
+    hotReads.opaqueTokenClaims = (hash) => {
+      lookups += 1;
+      return lookUp.call(hotReads, hash);
+    };
+    try {
+      assert.equal((await introspect(server, account, token)).body.active, true);
+      assert.equal((await introspect(server, account, token)).body.active, true);
+    } finally {
+      hotReads.opaqueTokenClaims = lookUp;
+    }
+
+    assert.equal(lookups, 1);
+  });
+
+  it('ends a remembered token at revocation', async () => {
+    const token = (await requestToken(server, account)).body.access_token;
+    assert.equal((await introspect(server, account, token)).body.active, true);
+
+    await postForm(`${server.baseUrl}/oauth/revoke`, { token }, { authorization: basicAuth(account.clientId, account.clientSecret) });
+
+    assert.deepEqual((await introspect(server, account, token)).body, { active: false });
+  });
+
   it('answers an unknown reference inactive', async () => {
     const result = await introspect(server, account, `tso_${'A'.repeat(43)}`);
 

@@ -5,15 +5,17 @@ import type { AccessTokenClaims } from './verify-token.js';
 export const DEFAULT_VERIFIED_TOKENS = 10_000;
 
 interface VerifiedToken {
-  kid: string;
+  /** The key that signed the token, or null for an opaque token, whose claims were looked up instead. */
+  kid: string | null;
   claims: AccessTokenClaims;
 }
 
 /**
- * Remembers access tokens whose ES256 signature this server verified, so that introspecting
- * or presenting the same token again costs no second verification. A signature stays valid
- * for as long as its key is published, so a caller checks that the key is still published
- * and that the token has not expired before using an entry.
+ * Remembers access tokens whose ES256 signature this server verified, and opaque tokens whose
+ * claims it looked up, so that introspecting or presenting the same token again costs no
+ * second verification or lookup. A signature stays valid for as long as its key is published,
+ * so a caller checks that the key is still published and that the token has not expired
+ * before using an entry. Revocation is checked apart from this cache.
  */
 export class VerifiedTokenCache {
   private readonly tokens: LRUCache<string, VerifiedToken>;
@@ -26,7 +28,7 @@ export class VerifiedTokenCache {
     return this.tokens.get(token);
   }
 
-  remember(token: string, kid: string, claims: AccessTokenClaims): void {
+  remember(token: string, kid: string | null, claims: AccessTokenClaims): void {
     this.tokens.set(token, { kid, claims: Object.freeze(claims) });
   }
 

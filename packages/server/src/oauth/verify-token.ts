@@ -30,14 +30,13 @@ export interface AccessTokenClaims extends JWTPayload {
  * access token.
  */
 export async function verifySignedToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
-  if (token.startsWith(OPAQUE_TOKEN_PREFIX)) return resolveOpaqueToken(ctx, token);
-
   const remembered = ctx.verifiedTokens.get(token);
   if (remembered) {
-    // The same checks as below, but for the signature: its key must still be published.
-    const stillValid = ctx.keyRing.findPublicKey(remembered.kid) !== undefined && remembered.claims.iss === ctx.config.issuer && remembered.claims.exp * 1000 > ctx.clock.now();
-    return stillValid ? remembered.claims : undefined;
+    // The same checks as below, but for the signature or the lookup: its key must still be published.
+    const keyPublished = remembered.kid === null || ctx.keyRing.findPublicKey(remembered.kid) !== undefined;
+    return keyPublished && remembered.claims.iss === ctx.config.issuer && remembered.claims.exp * 1000 > ctx.clock.now() ? remembered.claims : undefined;
   }
+  if (token.startsWith(OPAQUE_TOKEN_PREFIX)) return resolveOpaqueToken(ctx, token);
 
   try {
     const { payload, protectedHeader } = await jwtVerify(
@@ -64,12 +63,19 @@ export async function verifySignedToken(ctx: ServerContext, token: string): Prom
   }
 }
 
-/** Looks up an opaque token's claims and checks its lifetime as JWT verification would. */
+/**
+ * Looks up an opaque token's claims and checks its lifetime as JWT verification would. A
+ * stored token never changes and is deleted only after it expires, so its claims are
+ * remembered like a verified signature; revocation is checked apart from them.
+ */
 async function resolveOpaqueToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
   const stored = await ctx.hotReads.opaqueTokenClaims(hashOpaqueToken(token));
-  const claims = stored === undefined ? undefined : (JSON.parse(stored) as AccessTokenClaims);
-  if (!claims || claims.iss !== ctx.config.issuer) return undefined;
-  return claims.exp * 1000 > ctx.clock.now() ? claims : undefined;
+  if (stored === undefined) return undefined;
+
+  const claims = JSON.parse(stored) as AccessTokenClaims;
+  if (claims.iss !== ctx.config.issuer || claims.exp * 1000 <= ctx.clock.now()) return undefined;
+  ctx.verifiedTokens.remember(token, null, claims);
+  return claims;
 }
 
 /** Tells whether the credential, or for a federated token the federation, that obtained a token is still live. */

@@ -118,11 +118,22 @@ try {
 }
 
 // Each thread writes its own profile, and tsx's module loader runs on a thread of its own.
-// The main thread's profile is the one with the most samples.
+// The main thread's profile is the one with the most busy samples during the load.
+const idleIds = (profile: Profile) => new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+function busySamplesDuringLoad(profile: Profile): number {
+  const idle = idleIds(profile);
+  let at = profile.startTime;
+  let busy = 0;
+  profile.samples.forEach((sample, i) => {
+    at += profile.timeDeltas[i];
+    if (at >= loadStartedAt && at <= loadEndedAt && !idle.has(sample)) busy += 1;
+  });
+  return busy;
+}
 const profiles = readdirSync(options.out)
   .filter((name) => name.endsWith('.cpuprofile') && name.includes(`.${server.process.pid}.`))
   .map((name) => ({ file: name, profile: JSON.parse(readFileSync(join(options.out, name), 'utf8')) as Profile }));
-const main = profiles.sort((a, b) => b.profile.samples.length - a.profile.samples.length)[0];
+const main = profiles.sort((a, b) => busySamplesDuringLoad(b.profile) - busySamplesDuringLoad(a.profile))[0];
 if (!main) throw new Error(`The server wrote no .cpuprofile into ${options.out}.`);
 const { nodes, samples, timeDeltas, startTime } = main.profile;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TOKEN_CLIENT_TABLES, UNTRACKED_COLUMNS } from '../src/storage/cache-generations.js';
 import { TokenClientCache } from '../src/storage/token-clients.js';
-import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
+import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensureInstance, introspect, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 describe('token client cache', () => {
   let server: TestServer;
@@ -37,6 +37,31 @@ describe('token client cache', () => {
     const result = await requestToken(server, other);
     assert.equal(result.status, 401);
     assert.equal(result.body.error, 'invalid_client');
+  });
+
+  it('reads the counter once per introspection and sees a change written elsewhere', async () => {
+    const caller = await createAccount(server, { name: 'introspecting-caller', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    const subject = await createAccount(server, { name: 'introspected-subject', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    const token = (await requestToken(server, subject)).body.access_token;
+    const hotReads = server.tessera.context.hotReads;
+    const readCounter = hotReads.tokenClientsGeneration;
+    let reads = 0;
+    hotReads.tokenClientsGeneration = () => {
+      reads += 1;
+      return readCounter.call(hotReads);
+    };
+    try {
+      assert.equal((await introspect(server, caller, token)).body.active, true);
+      assert.equal(reads, 1);
+
+      // A second connection disables the token's account, as another node would.
+      await queryDatabase(server, `update service_accounts set status = 'disabled' where id = '${subject.id}'`);
+
+      assert.deepEqual((await introspect(server, caller, token)).body, { active: false });
+      assert.equal(reads, 2);
+    } finally {
+      hotReads.tokenClientsGeneration = readCounter;
+    }
   });
 
   it('sees a grant change from the admin API', async () => {

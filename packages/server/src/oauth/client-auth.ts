@@ -78,6 +78,10 @@ export function loggableClientId(clientId: string): string {
   return clientId.startsWith(SECRET_PREFIX) ? `${SECRET_PREFIX}[redacted]` : clientId.slice(0, 128);
 }
 
+function isSecret(credential: CredentialRow): boolean {
+  return credential.kind === 'secret';
+}
+
 function matchingCredential(ctx: ServerContext, credentials: CredentialRow[], secret: string): CredentialRow | undefined {
   const presented = Buffer.from(ctx.keyMaterial.hashSecret(secret));
   let match: CredentialRow | undefined;
@@ -132,26 +136,22 @@ export async function authenticateClient(ctx: ServerContext, credentials: Client
   await checkThrottle(ctx, credentials.clientId, sourceIp);
 
   const attempt = { clientId: credentials.clientId, sourceIp, method: credentials.method };
-  const fail = (reason: string, account?: ServiceAccountRow, credential?: CredentialRow): never => {
-    throw clientAuthFailure(ctx, attempt, reason, account, credential);
-  };
-
   const rows = await ctx.tokenClients.client(credentials.clientId);
   if (!rows) {
     ctx.keyMaterial.hashSecret(credentials.secret);
-    return fail('unknown_client');
+    throw clientAuthFailure(ctx, attempt, 'unknown_client');
   }
 
   // Public key credentials have an empty hash, which matchingCredential never matches; they
   // are left out all the same, so that a secret can only ever match a secret.
   const { account, grants, instances } = rows;
-  const secrets = rows.credentials.filter((credential) => credential.kind === 'secret');
+  const secrets = rows.credentials.filter(isSecret);
   const credential = matchingCredential(ctx, secrets, credentials.secret);
   const now = ctx.clock.now();
-  if (!credential) return fail('wrong_secret', account);
-  if (credential.revoked_at !== null) return fail('credential_revoked', account, credential);
-  if (credential.expires_at !== null && Number(credential.expires_at) <= now) return fail('credential_expired', account, credential);
-  if (account.status !== 'active') return fail('account_disabled', account, credential);
+  if (!credential) throw clientAuthFailure(ctx, attempt, 'wrong_secret', account);
+  if (credential.revoked_at !== null) throw clientAuthFailure(ctx, attempt, 'credential_revoked', account, credential);
+  if (credential.expires_at !== null && Number(credential.expires_at) <= now) throw clientAuthFailure(ctx, attempt, 'credential_expired', account, credential);
+  if (account.status !== 'active') throw clientAuthFailure(ctx, attempt, 'account_disabled', account, credential);
 
   return { account, credential, method: credentials.method, grants, instances };
 }

@@ -21,7 +21,8 @@ export async function introspect(
   const token = requireToken(params);
 
   const claims = await verifySignedToken(ctx, token);
-  const active = claims && (await checkTokenState(ctx, claims));
+  // Authenticating the caller read the token clients counter, and that read serves this request.
+  const active = claims && (await checkTokenState(ctx, claims, true));
   if (!active || !mayIntrospect(caller, active.account.id, active.instance.id)) return INACTIVE;
 
   const { claims: c } = active;

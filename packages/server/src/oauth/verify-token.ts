@@ -95,11 +95,12 @@ export interface ActiveToken {
 /**
  * Decides whether a verified token is still active: not revoked, its account active, its
  * credential live, and its scopes and restrictions still inside the account's current grant.
+ * `counterRead` passes on to TokenClientCache.account().
  */
-export async function checkTokenState(ctx: ServerContext, claims: AccessTokenClaims): Promise<ActiveToken | undefined> {
+export async function checkTokenState(ctx: ServerContext, claims: AccessTokenClaims, counterRead = false): Promise<ActiveToken | undefined> {
   if (await ctx.hotReads.isTokenRevoked(claims.jti)) return undefined;
 
-  const client = await ctx.tokenClients.account(claims.sub);
+  const client = await ctx.tokenClients.account(claims.sub, counterRead);
   if (!client || client.account.status !== 'active') return undefined;
   const { account } = client;
   if ((claims.generation ?? 0) !== Number(account.token_generation)) return undefined;

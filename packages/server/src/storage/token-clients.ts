@@ -66,9 +66,13 @@ export class TokenClientCache {
     return this.load(() => findAccountByClientId(this.db, clientId));
   }
 
-  /** Returns the rows of the account with this id, as an access token's subject names it, or undefined when none has it. */
-  async account(accountId: string): Promise<TokenClientRows | undefined> {
-    await this.validate();
+  /**
+   * Returns the rows of the account with this id, as an access token's subject names it, or
+   * undefined when none has it. `counterRead` says that the same request read the counter
+   * through client() a moment ago, as introspection does for its caller, so it is not read twice.
+   */
+  async account(accountId: string, counterRead = false): Promise<TokenClientRows | undefined> {
+    if (!counterRead) await this.validate();
     const clientId = this.clientIds.get(accountId);
     // get() also marks the entry as recently used.
     const cached = clientId === undefined ? undefined : this.clients.get(clientId);

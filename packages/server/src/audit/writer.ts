@@ -15,8 +15,24 @@ interface Pending {
   occurredAt: number;
   /** Rows that must commit together with the event, such as an opaque token. */
   alongside?: (trx: Kysely<Database>) => Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+}
+
+/**
+ * The events of one group commit and the one promise that all their writers wait on, so that
+ * a write makes no promise or closure of its own.
+ */
+class Batch {
+  readonly events: Pending[] = [];
+  readonly committed: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.committed = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash: string, key: Buffer): AuditEventRow {
@@ -79,10 +95,11 @@ export interface AuditWriterObserver {
  * commit together, so the number of durable commits stays low under load.
  */
 export class AuditWriter {
-  private queue: Pending[] = [];
+  /** The batch that takes new events, or null until the next write. */
+  private queue: Batch | null = null;
   private flushing: Promise<void> | null = null;
   private closed = false;
-  /** The batch that the running commit writes. */
+  /** The events that the running commit writes. */
   private committing: Pending[] = [];
   /** Events appended through writeInTransaction, per open transaction. */
   private readonly appendedIn = new WeakMap<object, number>();
@@ -126,10 +143,10 @@ export class AuditWriter {
   write(event: AuditEventInput, alongside?: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('The audit writer is closed; the server is shutting down.'));
 
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, occurredAt: this.clock.now(), alongside, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
-    });
+    this.queue ??= new Batch();
+    this.queue.events.push({ event, occurredAt: this.clock.now(), alongside });
+    if (!this.flushing) this.flushing = this.flushLoop();
+    return this.queue.committed;
   }
 
   /** Appends events inside a transaction from `transaction()`, for changes that must commit with their audit. */
@@ -143,21 +160,22 @@ export class AuditWriter {
     // Yield once so that events from requests handled in the same turn join this batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
 
-    while (this.queue.length > 0) {
+    while (this.queue !== null) {
       const batch = this.queue;
-      this.queue = [];
-      this.committing = batch;
+      const { events } = batch;
+      this.queue = null;
+      this.committing = events;
       const startedAt = performance.now();
       try {
         await this.transaction(async (trx) => {
-          for (const pending of batch) await pending.alongside?.(trx);
-          await appendAuditEvents(trx, batch, this.chainKey, this.rowStore);
+          for (const pending of events) await pending.alongside?.(trx);
+          await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
         });
-        this.observer?.groupCommitted(batch.length, (performance.now() - startedAt) / 1000);
-        for (const pending of batch) pending.resolve();
+        this.observer?.groupCommitted(events.length, (performance.now() - startedAt) / 1000);
+        batch.resolve();
       } catch (error) {
-        this.logger.error({ err: error, events: batch.length }, 'audit write failed; the requests waiting on it fail');
-        for (const pending of batch) pending.reject(error);
+        this.logger.error({ err: error, events: events.length }, 'audit write failed; the requests waiting on it fail');
+        batch.reject(error);
       }
       this.committing = [];
     }
@@ -166,12 +184,12 @@ export class AuditWriter {
 
   /** Events whose write() has not resolved yet: queued ones and those in the running commit. */
   get pendingEvents(): number {
-    return this.queue.length + this.committing.length;
+    return (this.queue?.events.length ?? 0) + this.committing.length;
   }
 
   /** Occurrence time (clock milliseconds) of the oldest event not yet committed, or null when none waits. */
   get oldestPendingAt(): number | null {
-    return (this.committing[0] ?? this.queue[0])?.occurredAt ?? null;
+    return (this.committing[0] ?? this.queue?.events[0])?.occurredAt ?? null;
   }
 
   /** Waits for queued events to commit, then rejects new ones. */

@@ -58,7 +58,8 @@ function formParams(request: OAuthHttpRequest): Map<string, string[]> {
  * several with commas (RFC 9110 §5.3). A JWT contains no comma, so a comma separates proofs.
  */
 function dpopProofs(lines: string[] | undefined): string[] {
-  return (lines ?? []).flatMap((value) => value.split(',')).map((proof) => proof.trim());
+  if (lines === undefined) return [];
+  return lines.flatMap((value) => value.split(',')).map((proof) => proof.trim());
 }
 
 function success(body: unknown, headers: Record<string, string>, introspectionActive: boolean | null = null): OAuthHttpResponse {

@@ -104,8 +104,11 @@ export class KeyRing {
   /** Returns the key that signs now: the newest one whose activation time has passed and that is not retired. */
   currentKey(): LoadedKey {
     const now = this.clock.now();
-    const active = this.keys.filter((key) => key.activatesAt <= now && (key.retiresAt === null || key.retiresAt > now));
-    const current = active.at(-1);
+    // A loop rather than filter(), because every token request asks.
+    let current: LoadedKey | undefined;
+    for (const key of this.keys) {
+      if (key.activatesAt <= now && (key.retiresAt === null || key.retiresAt > now)) current = key;
+    }
     if (!current) throw new Error('No active signing key; rotate keys through the admin API or restart the server.');
     return current;
   }

@@ -2,7 +2,7 @@ import { findProfile } from '@tessera/shared';
 import type { ServerContext } from '../../context.js';
 import { grantsOf } from '../../storage/accounts.js';
 import { findInstance, findInstanceByAudience } from '../../storage/instances.js';
-import type { GrantRow } from '../../storage/tables.js';
+import type { GrantRow, InstanceRow } from '../../storage/tables.js';
 import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
 import type { TokenRequest } from './context.js';
@@ -19,6 +19,12 @@ function isAbsoluteUriWithoutFragment(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A loop rather than find(), because every token request looks its instance up. */
+function instanceWithId(instances: InstanceRow[], id: string): InstanceRow | undefined {
+  for (const instance of instances) if (instance.id === id) return instance;
+  return undefined;
 }
 
 /**
@@ -56,7 +62,7 @@ export async function selectGrant(ctx: ServerContext, request: TokenRequest): Pr
     }
   }
 
-  const instance = client.instances ? client.instances.find((candidate) => candidate.id === grantRow.instance_id) : await findInstance(ctx.db, grantRow.instance_id);
+  const instance = client.instances ? instanceWithId(client.instances, grantRow.instance_id) : await findInstance(ctx.db, grantRow.instance_id);
   const profile = instance && findProfile(instance.profile);
   if (!instance || !profile) {
     throw new OAuthError('invalid_target', 'The instance of this grant no longer exists.', 'instance_missing');

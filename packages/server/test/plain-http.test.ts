@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type IncomingHttpHeaders, type Server, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { plainOAuthHandler } from '../src/oauth/plain-http.js';
 import { type CreatedAccount, type TestServer, basicAuth, createAccount, ensureInstance, introspect, startTestServer } from './support/server.js';
@@ -161,6 +161,25 @@ describe('OAuth requests answered ahead of Fastify', () => {
         const event = await lastEvent(server, 'token.issued');
         assert.equal(event.source.ip, address, chunked ? 'through Fastify' : 'ahead of Fastify');
       }
+    });
+
+    it('stays up when clients leave in the middle of a body', async () => {
+      const { port } = new URL(server.baseUrl);
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(`POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: 100\r\n\r\ngrant_type=cl`);
+            // Long enough for the server to have read the partial body.
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 50);
+          });
+          socket.on('error', reject);
+        });
+      }
+
+      assert.equal((await send(`${server.baseUrl}/oauth/token`, tokenRequest(account))).status, 200);
     });
 
     it('counts its answers in the token and introspection metrics', async () => {

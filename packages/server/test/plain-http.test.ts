@@ -15,8 +15,8 @@ const FALLBACK_STATUS = 599;
 const FORM = 'application/x-www-form-urlencoded';
 
 /**
- * Sends one request with node:http. Without `contentLength` the body goes out chunked, with
- * no Content-Length, which the plain path leaves to Fastify.
+ * Sends one request with node:http. With `chunked` the body goes out in chunks without a
+ * Content-Length, and the plain path leaves such a request to Fastify.
  */
 function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; chunked?: boolean }): Promise<RawResult> {
   const { method = 'POST', headers = {}, body = '', chunked = false } = options;
@@ -51,7 +51,7 @@ async function metricValue(server: TestServer, line: string): Promise<number> {
   return found ? Number(found.slice(line.length + 1)) : 0;
 }
 
-describe('OAuth requests answered ahead of Fastify', () => {
+describe('plain OAuth path', () => {
   let server: TestServer;
   let account: CreatedAccount;
 
@@ -70,7 +70,7 @@ describe('OAuth requests answered ahead of Fastify', () => {
     let url = '';
 
     before(async () => {
-      // The plain handler in front of a stand-in for Fastify that answers every request it gets with 599.
+      // The plain handler in front of a stand-in for Fastify that responds to every request it gets with 599.
       const plain = plainOAuthHandler(server.tessera.context, () => closing);
       front = createServer((request, response) => {
         if (plain(request, response)) return;

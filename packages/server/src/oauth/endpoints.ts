@@ -19,7 +19,7 @@ export const INTROSPECTION_PATH = '/oauth/introspect';
 
 /**
  * What the OAuth endpoints need of one HTTP request. Fastify's routes and the plain node:http
- * path in plain-http.ts both fill it in, so that both answer alike.
+ * path in plain-http.ts both fill it in, so that both respond alike.
  */
 export interface OAuthHttpRequest {
   /** The route's path, without a query. */
@@ -34,7 +34,7 @@ export interface OAuthHttpRequest {
   log: Pick<Logger, 'error' | 'warn'>;
 }
 
-/** An answer of the OAuth endpoints: status, headers beyond the content type, and a JSON body. */
+/** A response of the OAuth endpoints: status, headers beyond the content type, and a JSON body. */
 export interface OAuthHttpResponse {
   status: number;
   headers: Record<string, string>;
@@ -66,7 +66,7 @@ function success(body: unknown, headers: Record<string, string>, introspectionAc
   return { status: 200, headers, body, oauthError: null, introspectionActive };
 }
 
-/** The RFC 6749 §5.2 error response for `error`, with the headers its code calls for. */
+/** Builds the RFC 6749 §5.2 error response for `error`, with the headers its code calls for. */
 export function oauthErrorResponse(error: OAuthError, status = error.status): OAuthHttpResponse {
   const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
   if (error.code === 'invalid_client' && error.usedBasic) headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';

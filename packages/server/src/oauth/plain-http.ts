@@ -14,7 +14,7 @@ import {
   tokenEndpoint,
 } from './endpoints.js';
 
-/** Answers a request that it takes and returns true, or returns false and leaves it alone. */
+/** Handles a request that it takes and returns true, or returns false and leaves the request to Fastify. */
 export type PlainHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 interface Endpoint {
@@ -40,7 +40,7 @@ const ENDPOINTS = new Map<string | undefined, Endpoint>([...TOKEN_PATHS.map((pat
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** Whether a Content-Type names a form body, as the endpoints' own check reads it. */
+/** Tells whether a Content-Type names a form body, as the endpoints' own check reads it. */
 function isForm(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   if (contentType === FORM_TYPE) return true;
@@ -107,8 +107,8 @@ function bodyComplete(this: TakenRequest): void {
  * Serves well-formed POST requests to the token and introspection endpoints straight from
  * node:http, ahead of Fastify, whose routing, hooks and reply objects cost more CPU per token
  * than the rest of the request apart from the signature. It takes only a request with an
- * exact path, a form Content-Type and a Content-Length within the body limit, which the
- * endpoints answer alike on either path. Everything else, including every malformed
+ * exact path, a form Content-Type and a Content-Length within the body limit, which both
+ * paths handle alike. Everything else, including every malformed
  * request, goes to Fastify's routes. `isClosing` hands requests to Fastify once the server
  * is closing, so that they get its 503.
  */
@@ -133,11 +133,10 @@ class PlainOAuthHandler {
     if (length === undefined || headers['transfer-encoding'] !== undefined || !(Number(length) <= OAUTH_BODY_LIMIT)) return false;
     if (!isForm(headers['content-type'])) return false;
 
-    const taken = request as TakenRequest;
-    taken[EXCHANGE] = { handler: this, endpoint, response, startedAt: performance.now(), body: '' };
-    taken.setEncoding('utf8');
-    taken.on('data', appendChunk);
-    taken.on('end', bodyComplete);
+    (request as TakenRequest)[EXCHANGE] = { handler: this, endpoint, response, startedAt: performance.now(), body: '' };
+    request.setEncoding('utf8');
+    request.on('data', appendChunk);
+    request.on('end', bodyComplete);
     return true;
   }
 
@@ -159,7 +158,7 @@ class PlainOAuthHandler {
       endpoint.record(this.ctx, answer, performance.now() - startedAt);
     } catch (error) {
       // The endpoints turn their own failures into responses, so this is a failure to write one.
-      this.ctx.logger.error({ err: error }, 'answering an OAuth request failed');
+      this.ctx.logger.error({ err: error }, 'sending the response to an OAuth request failed');
       response.destroy();
     }
   }

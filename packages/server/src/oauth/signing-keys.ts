@@ -104,7 +104,7 @@ export class KeyRing {
   /** Returns the key that signs now: the newest one whose activation time has passed and that is not retired. */
   currentKey(): LoadedKey {
     const now = this.clock.now();
-    // A loop rather than filter(), because every token request asks.
+    // A loop, because filter() would make a closure on every token request.
     let current: LoadedKey | undefined;
     for (const key of this.keys) {
       if (key.activatesAt <= now && (key.retiresAt === null || key.retiresAt > now)) current = key;

@@ -66,7 +66,7 @@ export async function verifySignedToken(ctx: ServerContext, token: string): Prom
 /**
  * Looks up an opaque token's claims and checks its lifetime as JWT verification would. A
  * stored token never changes and is deleted only after it expires, so its claims are
- * remembered like a verified signature; revocation is checked apart from them.
+ * remembered like a verified signature. Revocation is checked apart from them.
  */
 async function resolveOpaqueToken(ctx: ServerContext, token: string): Promise<AccessTokenClaims | undefined> {
   const stored = await ctx.hotReads.opaqueTokenClaims(hashOpaqueToken(token));

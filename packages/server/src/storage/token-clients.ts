@@ -68,7 +68,7 @@ export class TokenClientCache {
 
   /**
    * Returns the rows of the account with this id, as an access token's subject names it, or
-   * undefined when none has it. `counterRead` says that the same request read the counter
+   * undefined when none has it. `counterRead` is true when the same request read the counter
    * through client() a moment ago, as introspection does for its caller, so it is not read twice.
    */
   async account(accountId: string, counterRead = false): Promise<TokenClientRows | undefined> {

@@ -21,7 +21,7 @@ function isAbsoluteUriWithoutFragment(value: string): boolean {
   }
 }
 
-/** A loop rather than find(), because every token request looks its instance up. */
+/** Finds the instance with this id, with a loop because find() would make a closure on every token request. */
 function instanceWithId(instances: InstanceRow[], id: string): InstanceRow | undefined {
   for (const instance of instances) if (instance.id === id) return instance;
   return undefined;

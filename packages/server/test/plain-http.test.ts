@@ -8,6 +8,8 @@ import { type CreatedAccount, type TestServer, basicAuth, createAccount, ensureI
 interface RawResult {
   status: number;
   headers: IncomingHttpHeaders;
+  /** Header names in the order the server sent them, in lower case. */
+  headerOrder: string[];
   body: any;
 }
 
@@ -27,7 +29,10 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
       response.on('data', (chunk: string) => {
         text += chunk;
       });
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: text ? JSON.parse(text) : undefined }));
+      response.on('end', () => {
+        const headerOrder = response.rawHeaders.filter((_, index) => index % 2 === 0).map((name) => name.toLowerCase());
+        resolve({ status: response.statusCode!, headers: response.headers, headerOrder, body: text ? JSON.parse(text) : undefined });
+      });
     });
     request.on('error', reject);
     if (chunked) request.write(body.slice(0, 5));
@@ -149,6 +154,22 @@ describe('plain OAuth path', () => {
         assert.equal(answer.headers['www-authenticate'], 'Basic realm="tessera", charset="UTF-8"');
         assert.equal(answer.headers['cache-control'], 'no-store');
         assert.equal(answer.headers['x-request-id'], id);
+      }
+    });
+
+    it('sends headers in the order Fastify does', async () => {
+      const token = await send(`${server.baseUrl}/oauth/token`, tokenRequest(account));
+      const wrong = { ...account, clientSecret: `${account.clientSecret}x` };
+      const requests: [string, string, { headers: Record<string, string>; body: string }][] = [
+        ['a token', '/oauth/token', tokenRequest(account)],
+        ['a rejected secret', '/oauth/token', tokenRequest(wrong)],
+        ['an introspection', '/oauth/introspect', { headers: tokenRequest(account).headers, body: `token=${token.body.access_token}` }],
+      ];
+
+      for (const [name, path, request] of requests) {
+        const plain = await send(`${server.baseUrl}${path}`, request);
+        const routed = await send(`${server.baseUrl}${path}`, { ...request, chunked: true });
+        assert.deepEqual(plain.headerOrder, routed.headerOrder, name);
       }
     });
 

@@ -73,10 +73,12 @@ class RequestLog {
   }
 }
 
+/** Sends a response with its headers in the order Fastify's reply sends them, so the order does not tell the paths apart. */
 function write(response: ServerResponse, requestId: string, answer: OAuthHttpResponse): void {
   const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
-  const headers: Record<string, string | number> = { [REQUEST_ID_HEADER]: requestId, ...answer.headers, 'content-length': Buffer.byteLength(payload) };
+  const headers: Record<string, string | number> = { [REQUEST_ID_HEADER]: requestId, ...answer.headers };
   if (answer.body !== undefined) headers['content-type'] = JSON_TYPE;
+  headers['content-length'] = Buffer.byteLength(payload);
   response.writeHead(answer.status, headers);
   response.end(payload);
 }

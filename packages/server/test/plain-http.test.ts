@@ -184,6 +184,29 @@ describe('plain OAuth path', () => {
       }
     });
 
+    it('decodes a character split across writes', async () => {
+      const { port } = new URL(server.baseUrl);
+      const body = Buffer.from('grant_type=\u00e9', 'utf8');
+      const head = `POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${FORM}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+
+      const raw = await new Promise<string>((resolve, reject) => {
+        const received: Buffer[] = [];
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          // The first write ends after the first byte of the two-byte é.
+          socket.write(Buffer.concat([Buffer.from(head), body.subarray(0, body.length - 1)]));
+          setTimeout(() => socket.write(body.subarray(body.length - 1)), 20);
+        });
+        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        socket.on('end', () => resolve(Buffer.concat(received).toString('utf8')));
+        socket.on('error', reject);
+      });
+
+      assert.match(raw, /^HTTP\/1\.1 400 /);
+      const answer = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+      assert.equal(answer.error, 'unsupported_grant_type');
+      assert.match(answer.error_description, /^The grant type "\u00e9" is not supported/);
+    });
+
     it('stays up when clients leave in the middle of a body', async () => {
       const { port } = new URL(server.baseUrl);
       for (let attempt = 0; attempt < 3; attempt += 1) {

@@ -118,12 +118,36 @@ function validateResources(resources: ResourceRestrictions, instance: InstanceRe
   return result;
 }
 
+/** Expanded scope sets of frozen scope lists, per profile. A frozen list cannot change under its entry. */
+const expandedScopeSets = new WeakMap<readonly string[], WeakMap<Profile, ReadonlySet<string>>>();
+
+/**
+ * Returns the scopes that `granted` grants on `profile`, directly or by implication. For a
+ * frozen list, such as a cached grant's, the set is computed once and shared, so callers
+ * must not change it.
+ */
+export function grantedScopeSet(profile: Profile, granted: readonly string[]): ReadonlySet<string> {
+  if (!Object.isFrozen(granted)) return expandScopes(profile, granted);
+
+  let byProfile = expandedScopeSets.get(granted);
+  if (byProfile === undefined) {
+    byProfile = new WeakMap();
+    expandedScopeSets.set(granted, byProfile);
+  }
+  let expanded = byProfile.get(profile);
+  if (expanded === undefined) {
+    expanded = expandScopes(profile, granted);
+    byProfile.set(profile, expanded);
+  }
+  return expanded;
+}
+
 /**
  * Decides whether a token's scopes and restrictions still fit inside the current grant, so
  * that narrowing a grant makes tokens issued before it inactive while widening keeps them.
  */
 export function tokenFitsGrant(profile: Profile, grant: Grant, tokenScopes: string[], tokenResources: ResourceRestrictions): boolean {
-  const allowedScopes = expandScopes(profile, grant.scopes);
+  const allowedScopes = grantedScopeSet(profile, grant.scopes);
   if (!tokenScopes.every((scope) => allowedScopes.has(scope))) return false;
 
   return Object.entries(tokenResources).every(([type, ids]) => {

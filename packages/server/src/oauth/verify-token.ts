@@ -6,7 +6,7 @@ import { findFederation } from '../storage/federations.js';
 import { OPAQUE_TOKEN_PREFIX } from '../crypto/secrets.js';
 import { hashOpaqueToken } from '../storage/opaque-tokens.js';
 import type { InstanceRow, ServiceAccountRow } from '../storage/tables.js';
-import type { TokenClientRows } from '../storage/token-clients.js';
+import { type TokenClientRows, parsedGrant } from '../storage/token-clients.js';
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -112,7 +112,7 @@ export async function checkTokenState(ctx: ServerContext, claims: AccessTokenCla
   const grantRow = instance && client.grants.find((grant) => grant.instance_id === instance.id);
   if (!instance || !profile || !grantRow) return undefined;
 
-  const grant = { instanceId: instance.id, instanceSlug: instance.slug, scopes: JSON.parse(grantRow.scopes), resources: JSON.parse(grantRow.resources) };
+  const grant = { instanceId: instance.id, instanceSlug: instance.slug, ...parsedGrant(grantRow) };
   const scopes = claims.scope.split(' ').filter((scope) => scope !== '');
   if (!tokenFitsGrant(profile, grant, scopes, claims.resources ?? {})) return undefined;
 

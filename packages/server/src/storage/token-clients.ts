@@ -1,4 +1,6 @@
+import type { ResourceRestrictions } from '@tessera/shared';
 import type { Kysely } from 'kysely';
+import type { Grant } from '../accounts/access.js';
 import { LRUCache } from 'lru-cache';
 import { TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
 import { findAccount, findAccountByClientId, grantsOf } from './accounts.js';
@@ -133,6 +135,21 @@ export class TokenClientCache {
     this.clientIds.clear();
     this.generation = null;
   }
+}
+
+const parsedGrants = new WeakMap<GrantRow, Pick<Grant, 'scopes' | 'resources'>>();
+
+/**
+ * Parses a grant row's scopes and resources once per row object. The result is frozen,
+ * because every request for a cached client shares its rows and so this result too.
+ */
+export function parsedGrant(row: GrantRow): Pick<Grant, 'scopes' | 'resources'> {
+  let parsed = parsedGrants.get(row);
+  if (parsed === undefined) {
+    parsed = deepFreeze({ scopes: JSON.parse(row.scopes) as string[], resources: JSON.parse(row.resources) as ResourceRestrictions });
+    parsedGrants.set(row, parsed);
+  }
+  return parsed;
 }
 
 function deepFreeze<T>(value: T): T {

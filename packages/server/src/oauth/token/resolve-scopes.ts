@@ -1,4 +1,4 @@
-import { expandScopes } from '@tessera/shared';
+import { grantedScopeSet } from '../../accounts/access.js';
 import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
 import type { TokenRequest } from './context.js';
@@ -27,7 +27,7 @@ export function resolveScopes(request: TokenRequest): void {
     throw new OAuthError('invalid_scope', 'Scope names use printable ASCII characters other than space, double quote and backslash (RFC 6749 §3.3).', 'malformed_scope');
   }
 
-  const allowed = expandScopes(request.profile!, grant.scopes);
+  const allowed = grantedScopeSet(request.profile!, grant.scopes);
   const missing = names.filter((name) => !allowed.has(name));
   if (missing.length > 0) {
     throw new OAuthError('invalid_scope', `Scope "${missing[0].slice(0, 64)}" is unknown or not granted to this account on this instance.`, 'scope_not_granted');

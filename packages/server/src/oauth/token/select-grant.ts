@@ -2,6 +2,7 @@ import { findProfile } from '@tessera/shared';
 import type { ServerContext } from '../../context.js';
 import { grantsOf } from '../../storage/accounts.js';
 import { findInstance, findInstanceByAudience } from '../../storage/instances.js';
+import { parsedGrant } from '../../storage/token-clients.js';
 import type { GrantRow, InstanceRow } from '../../storage/tables.js';
 import { OAuthError } from '../errors.js';
 import { single } from '../form.js';
@@ -73,7 +74,6 @@ export async function selectGrant(ctx: ServerContext, request: TokenRequest): Pr
   request.grant = {
     instanceId: instance.id,
     instanceSlug: instance.slug,
-    scopes: JSON.parse(grantRow.scopes) as string[],
-    resources: JSON.parse(grantRow.resources),
+    ...parsedGrant(grantRow),
   };
 }

@@ -207,6 +207,15 @@ describe('plain OAuth path', () => {
       assert.match(answer.error_description, /^The grant type "\u00e9" is not supported/);
     });
 
+    it('keeps the server timeouts Fastify sets', () => {
+      const http = server.tessera.app.server;
+
+      // Fastify's defaults; Node's own keep-alive default is 5 s.
+      assert.equal(http.keepAliveTimeout, 72_000);
+      assert.equal(http.requestTimeout, 0);
+      assert.equal(http.timeout, 0);
+    });
+
     it('stays up when clients leave in the middle of a body', async () => {
       const { port } = new URL(server.baseUrl);
       for (let attempt = 0; attempt < 3; attempt += 1) {

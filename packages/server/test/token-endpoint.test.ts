@@ -152,6 +152,24 @@ describe('token endpoint strict parsing', () => {
     assert.equal(result.headers.get('www-authenticate'), 'Basic realm="tessera", charset="UTF-8"');
   });
 
+  it('decodes form-encoded Basic credentials', async () => {
+    // RFC 6749 §2.3.1 form-encodes the id and secret before Base64, so "%5F" stands for "_".
+    const encodedId = account.clientId.replace('_', '%5F');
+    const basic = `Basic ${Buffer.from(`${encodedId}:${account.clientSecret.replace('_', '%5F')}`).toString('base64')}`;
+
+    const result = await postForm(tokenUrl, { grant_type: 'client_credentials' }, { authorization: basic });
+
+    assert.equal(result.status, 200);
+  });
+
+  it('rejects invalid percent-encoding in Basic credentials', async () => {
+    const basic = `Basic ${Buffer.from(`${account.clientId}%zz:${account.clientSecret}`).toString('base64')}`;
+
+    const result = await postForm(tokenUrl, { grant_type: 'client_credentials' }, { authorization: basic });
+
+    assertOAuthError(result, 401, 'invalid_client');
+  });
+
   it('accepts client_secret_post', async () => {
     const result = await postForm(tokenUrl, { grant_type: 'client_credentials', client_id: account.clientId, client_secret: account.clientSecret });
 

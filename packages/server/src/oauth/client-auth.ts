@@ -24,7 +24,9 @@ export interface AuthenticatedClient {
 }
 
 function decodeBasicPart(part: string): string {
-  // RFC 6749 §2.3.1: the id and secret are form-urlencoded before Base64.
+  // RFC 6749 §2.3.1: the id and secret are form-urlencoded before Base64. Tessera's own ids
+  // and secrets contain neither '%' nor '+', so they skip the decoding.
+  if (!part.includes('%') && !part.includes('+')) return part;
   return decodeURIComponent(part.replace(/\+/g, ' '));
 }
 

@@ -12,6 +12,9 @@ import { registerMetricsRoute } from './metrics/route.js';
 import { echoRequestId, requestIdFor } from './request-id.js';
 import { registerPanel } from './web/static-files.js';
 
+/** How often a closing server closes the keep-alive connections that have become idle. */
+const IDLE_CLOSE_INTERVAL_MS = 100;
+
 /**
  * Reads the client address from another header (such as X-Real-IP) by putting its value where
  * Fastify's proxy handling looks. A client's own X-Forwarded-For is dropped, so that only the
@@ -58,6 +61,12 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
 
   app.addHook('preClose', (done) => {
     closing = true;
+    // Node closes the connections that are idle when the server closes. One whose response
+    // was still going out stays open for its keep-alive timeout (72 s) after that, and the
+    // close waits for it, so idle connections are closed again until the server has closed.
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), IDLE_CLOSE_INTERVAL_MS);
+    closeIdle.unref();
+    app.server.once('close', () => clearInterval(closeIdle));
     done();
   });
   if (ctx.config.trustedProxies.length > 0 && ctx.config.clientIpHeader !== 'x-forwarded-for') useClientIpHeader(app, ctx.config.clientIpHeader);

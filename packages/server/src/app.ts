@@ -37,7 +37,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   const plainOAuth = plainOAuthHandler(ctx, () => closing);
 
   const app = Fastify({
-    // Well-formed token and introspection requests are answered ahead of Fastify (plain-http.ts).
+    // Well-formed token and introspection requests are handled ahead of Fastify (plain-http.ts).
     serverFactory: (handler, options) => {
       // Fastify passes its options with the defaults filled in, and sets these timeouts only on a server it creates.
       const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };

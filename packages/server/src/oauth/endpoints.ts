@@ -18,8 +18,8 @@ export const TOKEN_PATHS = ['/oauth/token', '/rest/oauth2/latest/token'] as cons
 export const INTROSPECTION_PATH = '/oauth/introspect';
 
 /**
- * What the OAuth endpoints need of one HTTP request. Fastify's routes and the plain node:http
- * path in plain-http.ts both fill it in, so that both respond alike.
+ * The parts of one HTTP request that the OAuth endpoints read. Fastify's routes and the plain
+ * node:http path in plain-http.ts both fill it in, so that both respond alike.
  */
 export interface OAuthHttpRequest {
   /** The route's path, without a query. */
@@ -45,8 +45,18 @@ export interface OAuthHttpResponse {
   introspectionActive: boolean | null;
 }
 
+/** Returns a Content-Type header's media type in lower case, without its parameters. */
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** Tells whether a Content-Type header names a form body, the only body the endpoints accept. */
+export function isFormContentType(contentType: string | undefined): boolean {
+  return contentType === FORM_TYPE || mediaType(contentType) === FORM_TYPE;
+}
+
 function formParams(request: OAuthHttpRequest): Map<string, string[]> {
-  const type = (request.contentType ?? '').split(';')[0].trim().toLowerCase();
+  const type = mediaType(request.contentType);
   if (type !== FORM_TYPE) {
     throw new OAuthError('invalid_request', `The request body must be ${FORM_TYPE}; got ${type ? `"${type.slice(0, 100)}"` : 'no Content-Type'}.`, 'wrong_content_type');
   }
@@ -64,6 +74,13 @@ function dpopProofs(lines: string[] | undefined): string[] {
 
 function success(body: unknown, headers: Record<string, string>, introspectionActive: boolean | null = null): OAuthHttpResponse {
   return { status: 200, headers, body, oauthError: null, introspectionActive };
+}
+
+/** Records an introspection response in the metrics as active, inactive or its error. */
+export function recordIntrospection(ctx: ServerContext, response: Pick<OAuthHttpResponse, 'oauthError' | 'introspectionActive'>, elapsedMs: number): void {
+  let outcome: 'active' | 'inactive' | null = null;
+  if (response.introspectionActive !== null) outcome = response.introspectionActive ? 'active' : 'inactive';
+  ctx.metrics.oauth.recordIntrospection(outcome, response.oauthError, elapsedMs);
 }
 
 /** Builds the RFC 6749 §5.2 error response for `error`, with the headers its code calls for. */

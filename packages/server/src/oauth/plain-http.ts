@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import type { ServerContext } from '../context.js';
 import { REQUEST_ID_HEADER, requestIdFor } from '../request-id.js';
 import {
-  FORM_TYPE,
   INTROSPECTION_PATH,
   OAUTH_BODY_LIMIT,
   type OAuthHttpRequest,
   type OAuthHttpResponse,
   TOKEN_PATHS,
   introspectionEndpoint,
+  isFormContentType,
+  recordIntrospection,
   tokenEndpoint,
 } from './endpoints.js';
 
@@ -29,23 +30,12 @@ const token: Endpoint = {
 
 const introspection: Endpoint = {
   serve: introspectionEndpoint,
-  record(ctx, response, elapsedMs) {
-    let outcome: 'active' | 'inactive' | null = null;
-    if (response.introspectionActive !== null) outcome = response.introspectionActive ? 'active' : 'inactive';
-    ctx.metrics.oauth.recordIntrospection(outcome, response.oauthError, elapsedMs);
-  },
+  record: recordIntrospection,
 };
 
 const ENDPOINTS = new Map<string | undefined, Endpoint>([...TOKEN_PATHS.map((path) => [path, token] as const), [INTROSPECTION_PATH, introspection]]);
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-/** Tells whether a Content-Type names a form body, as the endpoints' own check reads it. */
-function isForm(contentType: string | undefined): boolean {
-  if (contentType === undefined) return false;
-  if (contentType === FORM_TYPE) return true;
-  return contentType.split(';')[0].trim().toLowerCase() === FORM_TYPE;
-}
 
 /**
  * A request's logger, whose child with the request's id is made only when a line is logged.
@@ -133,7 +123,7 @@ class PlainOAuthHandler {
     const { headers } = request;
     const length = headers['content-length'];
     if (length === undefined || headers['transfer-encoding'] !== undefined || !(Number(length) <= OAUTH_BODY_LIMIT)) return false;
-    if (!isForm(headers['content-type'])) return false;
+    if (!isFormContentType(headers['content-type'])) return false;
 
     (request as TakenRequest)[EXCHANGE] = { handler: this, endpoint, response, startedAt: performance.now(), body: '' };
     request.setEncoding('utf8');

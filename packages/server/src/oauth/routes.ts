@@ -10,6 +10,7 @@ import {
   failureResponse,
   introspectionEndpoint,
   oauthErrorResponse,
+  recordIntrospection,
   revocationEndpoint,
   tokenEndpoint,
 } from './endpoints.js';
@@ -56,8 +57,8 @@ function oauthRequest(request: FastifyRequest): OAuthHttpRequest {
  * Registers the OAuth endpoints. Bodies are read as text by a scoped parser, so a wrong content type,
  * a repeated parameter or an oversized body becomes an RFC 6749 error instead of a framework
  * error, and no JSON parser runs on these routes. Well-formed POST requests to the token and
- * introspection endpoints are answered ahead of Fastify by plain-http.ts, through the same
- * functions; these routes answer the rest, and requests injected in tests.
+ * introspection endpoints are handled ahead of Fastify by plain-http.ts, through the same
+ * functions. These routes handle the rest, and requests injected in tests.
  */
 export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.decorateReply('oauthError', null);
@@ -71,9 +72,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   };
   const introspectionMetrics = {
     onResponse(_request: FastifyRequest, reply: FastifyReply, done: () => void) {
-      let outcome: 'active' | 'inactive' | null = null;
-      if (reply.introspectionActive !== null) outcome = reply.introspectionActive ? 'active' : 'inactive';
-      ctx.metrics.oauth.recordIntrospection(outcome, reply.oauthError, reply.elapsedTime);
+      recordIntrospection(ctx, reply, reply.elapsedTime);
       done();
     },
   };

@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type pg from 'pg';
+import { BatchedRead } from './batched-read.js';
 import { TOKEN_CLIENTS_GENERATION } from './cache-generations.js';
 
 /**
@@ -40,20 +41,34 @@ export function sqliteHotReads(sqlite: SQLite.Database): HotReads {
   };
 }
 
-/** Named queries, which each pooled connection prepares on first use and reuses. */
+/**
+ * Named queries, which each pooled connection prepares on first use and reuses. The counter
+ * and revocation reads go through batches (batched-read.ts): under load, every request waiting
+ * for one of them shares a query that started after it arrived, instead of a round trip each.
+ */
 export function postgresHotReads(pool: pg.Pool): HotReads {
+  const generation = new BatchedRead<string, number>(async () => {
+    const result = await pool.query<{ generation: number }>({
+      name: 'tessera_token_clients_generation',
+      text: 'select generation from cache_generations where name = $1',
+      values: [TOKEN_CLIENTS_GENERATION],
+    });
+    const value = Number(result.rows[0].generation);
+    return () => value;
+  });
+
+  const revoked = new BatchedRead<string, boolean>(async (jtis) => {
+    const result = await pool.query<{ jti: string }>({ name: 'tessera_tokens_revoked', text: 'select jti from revoked_tokens where jti = any($1::text[])', values: [jtis] });
+    const revokedJtis = new Set(result.rows.map((row) => row.jti));
+    return (jti) => revokedJtis.has(jti);
+  });
+
   return {
-    async tokenClientsGeneration() {
-      const result = await pool.query<{ generation: number }>({
-        name: 'tessera_token_clients_generation',
-        text: 'select generation from cache_generations where name = $1',
-        values: [TOKEN_CLIENTS_GENERATION],
-      });
-      return Number(result.rows[0].generation);
+    tokenClientsGeneration() {
+      return generation.read(TOKEN_CLIENTS_GENERATION);
     },
-    async isTokenRevoked(jti) {
-      const result = await pool.query({ name: 'tessera_token_revoked', text: 'select 1 from revoked_tokens where jti = $1', values: [jti] });
-      return result.rowCount !== 0;
+    isTokenRevoked(jti) {
+      return revoked.read(jti);
     },
     async opaqueTokenClaims(tokenHash) {
       const result = await pool.query<{ claims: string }>({ name: 'tessera_opaque_token_claims', text: 'select claims from opaque_tokens where token_hash = $1', values: [tokenHash] });

@@ -3,16 +3,19 @@
  * --cpu-prof, pinned to the server CPU, sends one kind of request with autocannon for
  * --duration seconds, stops the server and prints where the main thread spent the samples
  * taken during the load. --kind is token (client_secret_basic), introspection (of a JWT) or
- * opaque-introspection. The profile file stays in --out for a closer look.
+ * opaque-introspection. The profile file stays in --out for a closer look. With --postgres URL
+ * (a loopback server) the server uses a new database there, which the script drops at the end.
  *
  *   node --import tsx bench/profile-token.ts --kind token --duration 10 --out /tmp/tessera-profile
+ *   node --import tsx bench/profile-token.ts --postgres postgres://postgres@127.0.0.1:5432/postgres
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pinLoadGenerator, startChildServer, stopChild } from './child-processes.js';
 import { exitOnUsageError, parseCommandLine, UsageError } from './command-line.js';
-import { autocannon, parseIntegerOption } from './load.js';
+import { autocannon, parseIntegerOption, requireLoopbackUrl } from './load.js';
+import { type BenchDatabase, createBenchDatabase } from './postgres.js';
 import { AdminSession, FORM_CONTENT_TYPE, basicAuthorization, createOpaqueServiceAccount, createServiceAccount, expectStatus, requestJson } from './tessera-client.js';
 
 interface ProfileNode {
@@ -43,8 +46,10 @@ const options = exitOnUsageError(() => {
       out: { type: 'string', default: '/tmp/tessera-profile' },
       top: { type: 'string', default: '40' },
       kind: { type: 'string', default: 'token' },
+      postgres: { type: 'string' },
     },
   });
+  if (values.postgres !== undefined) requireLoopbackUrl('postgres', values.postgres);
   if (!KINDS.includes(values.kind as Kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; got "${values.kind}".`);
   if (!values.out.startsWith('/')) throw new UsageError(`--out must be an absolute folder path; got "${values.out}".`);
   return {
@@ -53,6 +58,7 @@ const options = exitOnUsageError(() => {
     top: parseIntegerOption('top', values.top, 1, 500),
     out: resolve(values.out),
     kind: values.kind as Kind,
+    postgresUrl: values.postgres ?? null,
   };
 });
 
@@ -76,7 +82,12 @@ function printTop(title: string, totals: Map<string, number>, all: number, top: 
 mkdirSync(options.out, { recursive: true });
 const adminPassword = randomBytes(18).toString('base64url');
 const { pinned } = pinLoadGenerator();
-const server = await startChildServer('./tessera-server.ts', pinned, { TESSERA_ADMIN_PASSWORD: adminPassword }, ['--cpu-prof', `--cpu-prof-dir=${options.out}`]);
+const database: BenchDatabase | null = options.postgresUrl === null ? null : await createBenchDatabase(options.postgresUrl);
+const serverEnv = { TESSERA_ADMIN_PASSWORD: adminPassword, TESSERA_BENCH_DATABASE_URL: database?.url ?? '' };
+const server = await startChildServer('./tessera-server.ts', pinned, serverEnv, ['--cpu-prof', `--cpu-prof-dir=${options.out}`]).catch(async (error: unknown) => {
+  await database?.drop();
+  throw error;
+});
 
 let loadStartedAt = 0;
 let loadEndedAt = 0;
@@ -115,6 +126,7 @@ try {
   }
 } finally {
   await stopChild(server.process, 'Tessera');
+  await database?.drop();
 }
 
 // Each thread writes its own profile, and tsx's module loader runs on a thread of its own.

@@ -19,7 +19,8 @@ export const queryBuilderRowStore: AuditRowStore = {
   },
 };
 
-const COLUMNS = [
+/** The columns of audit_events, in the order of the insert statements. */
+export const AUDIT_COLUMNS = [
   'seq', 'occurred_at', 'actor_type', 'actor_id', 'credential_id', 'action', 'target_type', 'target_id',
   'instance_id', 'source_ip', 'user_agent', 'outcome', 'reason', 'details', 'prev_hash', 'hash',
 ] as const satisfies readonly (keyof AuditEventRow)[];
@@ -36,7 +37,7 @@ export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
   const prepared = () =>
     (statements ??= {
       tail: sqlite.prepare('select seq, hash from audit_events order by seq desc limit 1'),
-      insert: sqlite.prepare(`insert into audit_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`),
+      insert: sqlite.prepare(`insert into audit_events (${AUDIT_COLUMNS.join(', ')}) values (${AUDIT_COLUMNS.map(() => '?').join(', ')})`),
     });
 
   return {
@@ -45,7 +46,7 @@ export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
     },
     async insert(_trx, rows) {
       const { insert } = prepared();
-      for (const row of rows) insert.run(COLUMNS.map((column) => row[column]));
+      for (const row of rows) insert.run(AUDIT_COLUMNS.map((column) => row[column]));
     },
   };
 }

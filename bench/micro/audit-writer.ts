@@ -25,6 +25,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { AuditWriter } from '../../packages/server/src/audit/writer.js';
+import { sqliteRowStore } from '../../packages/server/src/audit/row-store.js';
 import type { AuditEventInput } from '../../packages/server/src/audit/event.js';
 import { systemClock } from '../../packages/server/src/clock.js';
 import { type OpenDatabase, openDatabase } from '../../packages/server/src/storage/database.js';
@@ -173,7 +174,9 @@ interface Row {
 }
 
 async function measureSubject(subject: Subject, rows: Row[]): Promise<void> {
-  const writer = new AuditWriter(subject.database.db, systemClock, pino({ level: 'silent' }), randomBytes(32), subject.database.dialect);
+  // The same row store and PostgreSQL commit as the server's (server.ts).
+  const { database } = subject;
+  const writer = new AuditWriter(database.db, systemClock, pino({ level: 'silent' }), randomBytes(32), database.dialect, database.sqlite && sqliteRowStore(database.sqlite), database.pool);
   try {
     // Untimed, so that the first statements are prepared and the JIT has compiled the writer.
     await measureWriter(writer, 16, Math.min(1, options.seconds));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BatchedRead } from '../src/storage/batched-read.js';
 import { TOKEN_CLIENTS_GENERATION } from '../src/storage/cache-generations.js';
-import { type TestServer, queryDatabase, startTestServer } from './support/server.js';
+import { type TestServer, basicAuth, createAccount, ensureInstance, introspect, postForm, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 /** Creates a batched read whose queries the test settles one by one, and records the keys of each query. */
 function controlledRead(valueOf: (key: string) => string = (key) => key.toUpperCase()) {
@@ -144,5 +144,37 @@ describe('hot reads of the database', () => {
 
     assert.equal(after, before + 1);
     assert.ok((await running) <= after);
+  });
+
+  it('ends a token for later introspections under load', async () => {
+    await ensureInstance(server, 'jira');
+    const account = await createAccount(server, { name: 'revoked-under-load', access: [{ instance: 'jira', scopes: ['READ'] }] });
+    const token = (await requestToken(server, account)).body.access_token;
+
+    // Workers keep introspections in flight, so that some wait in a batch while the revocation commits.
+    const results: { startedAt: number; active: boolean }[] = [];
+    let revokedAt = Number.POSITIVE_INFINITY;
+    let stopAt = Number.POSITIVE_INFINITY;
+    const worker = async () => {
+      while (performance.now() < stopAt) {
+        const startedAt = performance.now();
+        const result = await introspect(server, account, token);
+        assert.equal(result.status, 200);
+        results.push({ startedAt, active: result.body.active });
+      }
+    };
+    const workers = Array.from({ length: 20 }, worker);
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const revoked = await postForm(`${server.baseUrl}/oauth/revoke`, { token }, { authorization: basicAuth(account.clientId, account.clientSecret) });
+    revokedAt = performance.now();
+    stopAt = revokedAt + 300;
+    await Promise.all(workers);
+
+    assert.equal(revoked.status, 200);
+    assert.ok(results.some((result) => result.startedAt < revokedAt && result.active));
+    const later = results.filter((result) => result.startedAt > revokedAt);
+    assert.ok(later.length > 0);
+    assert.deepEqual(later.filter((result) => result.active), []);
   });
 });

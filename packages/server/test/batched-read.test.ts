@@ -12,7 +12,7 @@ function controlledRead(valueOf: (key: string) => string = (key) => key.toUpperC
       new Promise((resolve, reject) => {
         queries.push({ keys, settle: (error) => (error ? reject(error) : resolve(valueOf)) });
       }),
-    3,
+    { maxBatch: 3 },
   );
   return { read, queries };
 }
@@ -62,6 +62,32 @@ describe('batched read', () => {
     await settle();
     pending[1]();
     assert.equal(await late, 2);
+  });
+
+  it('takes callers until a delayed start', async () => {
+    const starts: (() => void)[] = [];
+    const queried: string[][] = [];
+    const read = new BatchedRead<string, string>(
+      async (keys) => {
+        queried.push(keys);
+        return (key) => key;
+      },
+      { startIn: (start) => starts.push(start) },
+    );
+
+    const first = read.read('a');
+    const second = read.read('b');
+    assert.deepEqual(queried, []);
+
+    starts[0]();
+    const third = read.read('c');
+    assert.deepEqual(await Promise.all([first, second]), ['a', 'b']);
+    await settle();
+    assert.equal(starts.length, 2);
+
+    starts[1]();
+    assert.equal(await third, 'c');
+    assert.deepEqual(queried, [['a', 'b'], ['c']]);
   });
 
   it('splits a long queue', async () => {

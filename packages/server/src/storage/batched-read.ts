@@ -10,6 +10,16 @@ interface Waiter<Key, Value> {
 /** Keys in one query at most; more callers wait for the next query. */
 const DEFAULT_MAX_BATCH = 500;
 
+export interface BatchedReadOptions {
+  maxBatch?: number;
+  /**
+   * Runs `start` when the next query should start, such as setImmediate. The query takes the
+   * callers waiting at that moment, so callers that arrive until then join it. By default a
+   * query starts at once.
+   */
+  startIn?: (start: () => void) => void;
+}
+
 /**
  * Runs one query for the callers that wait together, one query at a time. A caller never gets
  * its value from a query that started before it called: while a query runs, new callers wait
@@ -20,11 +30,16 @@ const DEFAULT_MAX_BATCH = 500;
 export class BatchedRead<Key, Value> {
   private waiting: Waiter<Key, Value>[] = [];
   private running = false;
+  private readonly maxBatch: number;
+  private readonly startIn: ((start: () => void) => void) | undefined;
 
   constructor(
     private readonly readMany: (keys: Key[]) => Promise<BatchAnswer<Key, Value>>,
-    private readonly maxBatch = DEFAULT_MAX_BATCH,
-  ) {}
+    options: BatchedReadOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.startIn = options.startIn;
+  }
 
   read(key: Key): Promise<Value> {
     return new Promise<Value>((resolve, reject) => {
@@ -39,12 +54,18 @@ export class BatchedRead<Key, Value> {
       return;
     }
     this.running = true;
+    if (this.startIn) this.startIn(this.startQuery);
+    else this.startQuery();
+  }
+
+  /** Takes the waiting callers and queries for them; an arrow function, so that startIn can call it. */
+  private readonly startQuery = (): void => {
     const batch = this.waiting.splice(0, this.maxBatch);
 
     this.query(batch)
       .then((answer) => answerAll(batch, answer), (error: unknown) => rejectAll(batch, error))
       .finally(() => this.runNext());
-  }
+  };
 
   /** Turns a synchronous throw of readMany into a rejection, so that the queue keeps moving. */
   private async query(batch: Waiter<Key, Value>[]): Promise<BatchAnswer<Key, Value>> {

@@ -35,18 +35,20 @@ export function sqliteHotReads(sqlite: SQLite.Database): HotReads {
       opaque: sqlite.prepare<[string], string>('select claims from opaque_tokens where token_hash = ?').pluck(),
     });
 
-  const generation = new BatchedRead<string, number>(() =>
-    inCheckPhase(() => {
+  const generation = new BatchedRead<string, number>(
+    async () => {
       const value = Number(prepared().generation.get(TOKEN_CLIENTS_GENERATION));
       return () => value;
-    }),
+    },
+    { startIn: setImmediate },
   );
 
-  const revoked = new BatchedRead<string, boolean>((jtis) =>
-    inCheckPhase(() => {
+  const revoked = new BatchedRead<string, boolean>(
+    async (jtis) => {
       const revokedJtis = new Set(prepared().revoked.all(JSON.stringify(jtis)));
       return (jti) => revokedJtis.has(jti);
-    }),
+    },
+    { startIn: setImmediate },
   );
 
   return {
@@ -60,19 +62,6 @@ export function sqliteHotReads(sqlite: SQLite.Database): HotReads {
       return prepared().opaque.get(tokenHash);
     },
   };
-}
-
-/** Runs a synchronous read in the check phase of the event loop (setImmediate). */
-function inCheckPhase<T>(read: () => T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        resolve(read());
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
 }
 
 /**

@@ -45,14 +45,14 @@ describe('audit group commit on PostgreSQL', { skip: TEST_DIALECT !== 'postgres'
   });
 
   it('rolls back a failed group and recovers', async () => {
-    await queryDatabase(server, "create function tessera_test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused by test'; end $$");
-    await queryDatabase(server, 'create trigger tessera_test_refuse before insert on audit_events for each statement execute function tessera_test_refuse()');
+    await queryDatabase(server, "create function tessera_test_fail() returns trigger language plpgsql as $$ begin raise exception 'insert failed by test'; end $$");
+    await queryDatabase(server, 'create trigger tessera_test_fail before insert on audit_events for each statement execute function tessera_test_fail()');
     const before = await issuedCount(server);
 
-    const refused = await Promise.all([requestToken(server, account), requestToken(server, account)]);
+    const failed = await Promise.all([requestToken(server, account), requestToken(server, account)]);
 
-    await queryDatabase(server, 'drop trigger tessera_test_refuse on audit_events');
-    for (const result of refused) {
+    await queryDatabase(server, 'drop trigger tessera_test_fail on audit_events');
+    for (const result of failed) {
       // A database error that is not an outage is the server's own failure.
       assert.equal(result.status, 500);
       assert.equal(result.body.error, 'server_error');

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AuditEventRow } from '../storage/tables.js';
-import { AUDIT_COLUMNS } from './row-store.js';
+import { AUDIT_COLUMNS, CHAIN_TAIL_SQL } from './row-store.js';
 
 /** Key of the PostgreSQL advisory lock that serializes appends to the audit chain. */
 export const AUDIT_CHAIN_LOCK = 7_310_001;
@@ -11,7 +11,7 @@ export const AUDIT_CHAIN_LOCK = 7_310_001;
  * manual, "Read Committed Isolation Level"), so the read includes what another node committed
  * while this one waited for the lock.
  */
-const START = `begin; select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}); select seq, hash from audit_events order by seq desc limit 1`;
+const START = `begin; select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}); ${CHAIN_TAIL_SQL}`;
 
 const COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
   seq: 'bigint',
@@ -64,7 +64,7 @@ export async function commitAuditGroup(pool: pg.Pool, chain: (tail: ChainTail | 
   }
 }
 
-/** Ends a failed transaction; returns the rollback's error when the connection is unusable. */
+/** Rolls back a failed transaction. Returns the rollback's error when the connection is unusable. */
 async function rollBack(client: pg.PoolClient): Promise<Error | undefined> {
   try {
     await client.query('rollback');

@@ -19,6 +19,9 @@ export const queryBuilderRowStore: AuditRowStore = {
   },
 };
 
+/** The query for the chain's end: the newest event's seq and hash. */
+export const CHAIN_TAIL_SQL = 'select seq, hash from audit_events order by seq desc limit 1';
+
 /** The columns of audit_events, in the order of the insert statements. */
 export const AUDIT_COLUMNS = [
   'seq', 'occurred_at', 'actor_type', 'actor_id', 'credential_id', 'action', 'target_type', 'target_id',
@@ -36,7 +39,7 @@ export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
   // Prepared on first use, because the table exists only once migrations have run.
   const prepared = () =>
     (statements ??= {
-      tail: sqlite.prepare('select seq, hash from audit_events order by seq desc limit 1'),
+      tail: sqlite.prepare(CHAIN_TAIL_SQL),
       insert: sqlite.prepare(`insert into audit_events (${AUDIT_COLUMNS.join(', ')}) values (${AUDIT_COLUMNS.map(() => '?').join(', ')})`),
     });
 

@@ -7,7 +7,7 @@ interface Waiter<Key, Value> {
   reject(error: unknown): void;
 }
 
-/** Keys in one query at most; more callers wait for the next query. */
+/** The maximum number of keys in one query. Further callers wait for the next query. */
 const DEFAULT_MAX_BATCH = 500;
 
 export interface BatchedReadOptions {
@@ -58,7 +58,7 @@ export class BatchedRead<Key, Value> {
     else this.startQuery();
   }
 
-  /** Takes the waiting callers and queries for them; an arrow function, so that startIn can call it. */
+  /** Takes the waiting callers and queries for them. An arrow function, so that startIn can call it unbound. */
   private readonly startQuery = (): void => {
     const batch = this.waiting.splice(0, this.maxBatch);
 

@@ -33,6 +33,8 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
 
   const update = async (body: Record<string, unknown>, message: string) => {
     const next = await api.patch<ServiceAccount>(path, body);
+    // The answer is the saved account: show it with the message, so they never disagree.
+    resource.replace(next);
     setStatus(message);
     resource.reload();
     return next;

@@ -10,6 +10,8 @@ export interface Resource<T> {
   /** True from the moment the path changes until its response arrives. */
   loading: boolean;
   reload: () => void;
+  /** Shows a body the caller already holds, such as the answer to a change, until the next load. */
+  replace: (data: T) => void;
 }
 
 /**
@@ -36,11 +38,13 @@ export function useResource<T>(path: string | null): Resource<T> {
   }, [key]);
 
   const reload = useCallback(() => setAttempt((value) => value + 1), []);
+  const replace = useCallback((data: T) => setState((previous) => ({ key: previous.key, data })), []);
   const current = state.key === key;
   return {
     data: path === null ? undefined : state.data,
     problem: current ? state.problem : undefined,
     loading: path !== null && !current,
     reload,
+    replace,
   };
 }

@@ -33,7 +33,7 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
 
   const update = async (body: Record<string, unknown>, message: string) => {
     const next = await api.patch<ServiceAccount>(path, body);
-    // The answer is the saved account: show it with the message, so they never disagree.
+    // The response is the saved account. Showing it with the message keeps the two consistent.
     resource.replace(next);
     setStatus(message);
     resource.reload();

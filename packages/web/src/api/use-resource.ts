@@ -10,7 +10,7 @@ export interface Resource<T> {
   /** True from the moment the path changes until its response arrives. */
   loading: boolean;
   reload: () => void;
-  /** Shows a body the caller already holds, such as the answer to a change, until the next load. */
+  /** Shows a body the caller already has, such as the response to a change, until the next load. */
   replace: (data: T) => void;
 }
 

@@ -310,3 +310,24 @@ describe('audit pruning with sinks', () => {
     assert.deepEqual(receiver.accepted, []);
   });
 });
+
+describe('audit pruning of every event', () => {
+  it('continues the chain after the checkpoint', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.close());
+    await server.admin.put('/audit-retention', { days: 5 });
+    const [head] = await queryDatabase<{ seq: number }>(server, 'SELECT max(seq) AS seq FROM audit_events');
+    server.clock.advance(10 * DAY_MS);
+
+    const { checkpoint } = await pruneAuditLog(server.tessera.context);
+    const remaining = await queryDatabase<{ seq: number; prev_hash: string; action: string }>(server, 'SELECT seq, prev_hash, action FROM audit_events ORDER BY seq');
+    const report = await verifyChain(server);
+
+    assert.equal(Number(checkpoint!.seq), Number(head.seq));
+    assert.equal(remaining.length, 1);
+    assert.equal(remaining[0].action, 'audit.pruned');
+    assert.equal(Number(remaining[0].seq), Number(head.seq) + 1);
+    assert.equal(remaining[0].prev_hash, checkpoint!.hash);
+    assert.equal(report.ok, true, report.problem);
+  });
+});

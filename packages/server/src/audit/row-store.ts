@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AuditEventRow, Database } from '../storage/tables.js';
 
 /** Reads the end of the audit chain and inserts rows after it, inside the caller's transaction. */
@@ -9,7 +9,7 @@ export interface AuditRowStore {
 }
 
 export const queryBuilderRowStore: AuditRowStore = {
-  tail: (trx) => trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst(),
+  tail: async (trx) => (await sql<Pick<AuditEventRow, 'seq' | 'hash'>>`${sql.raw(CHAIN_TAIL_SQL)}`.execute(trx)).rows[0],
 
   async insert(trx, rows) {
     // SQLite caps the number of bound parameters per statement, so insert in slices.
@@ -19,8 +19,16 @@ export const queryBuilderRowStore: AuditRowStore = {
   },
 };
 
-/** The query for the chain's end: the newest event's seq and hash. */
-export const CHAIN_TAIL_SQL = 'select seq, hash from audit_events order by seq desc limit 1';
+/**
+ * The query for the chain's end: the seq and hash of the newest event, or of the newest
+ * checkpoint when pruning removed every event. The next event then links to the checkpoint,
+ * and seq never goes back, which matters because sinks deliver by seq.
+ */
+export const CHAIN_TAIL_SQL =
+  'select seq, hash from (' +
+  'select * from (select seq, hash from audit_events order by seq desc limit 1) as newest_event ' +
+  'union all select * from (select seq, hash from audit_checkpoints order by seq desc limit 1) as newest_checkpoint' +
+  ') as ends order by seq desc limit 1';
 
 /** The columns of audit_events, in the order of the insert statements. */
 export const AUDIT_COLUMNS = [

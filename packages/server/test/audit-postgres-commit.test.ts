@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { AUDIT_CHAIN_LOCK } from '../src/audit/postgres-commit.js';
+import { AUDIT_CHAIN_LOCK, type ChainTail, PostgresAuditCommit } from '../src/audit/postgres-commit.js';
+import { GENESIS_HASH } from '../src/audit/chain.js';
+import type { AuditEventRow } from '../src/storage/tables.js';
 import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 const issuedCount = async (server: TestServer) => Number((await queryDatabase<{ count: string }>(server, "select count(*) as count from audit_events where action = 'token.issued'"))[0].count);
@@ -63,5 +65,143 @@ describe('audit group commit on PostgreSQL', { skip: TEST_DIALECT !== 'postgres'
     const results = await Promise.all(Array.from({ length: 5 }, () => requestToken(server, account)));
     for (const result of results) assert.equal(result.status, 200);
     assert.equal(await issuedCount(server), before + 5);
+  });
+});
+
+/** Rows that follow `tail`, with made-up hashes: these tests check the links, not the HMAC. */
+function rowsAfter(tail: ChainTail | undefined, count: number, label: string): AuditEventRow[] {
+  let seq = tail ? Number(tail.seq) : 0;
+  let prevHash = tail?.hash ?? GENESIS_HASH;
+  return Array.from({ length: count }, () => {
+    seq += 1;
+    const row: AuditEventRow = {
+      seq, occurred_at: Date.now(), actor_type: 'system', actor_id: null, credential_id: null, action: label, target_type: null, target_id: null,
+      instance_id: null, source_ip: null, user_agent: null, outcome: 'success', reason: null, details: null, prev_hash: prevHash, hash: `${label}-${seq}`,
+    };
+    prevHash = row.hash;
+    return row;
+  });
+}
+
+/**
+ * A pool that counts the queries it runs itself and the connections it hands out, to tell the
+ * two commit paths apart. pg's Pool.query takes its connection through connect() as well.
+ */
+class CountingPool extends pg.Pool {
+  checkouts = 0;
+  directQueries = 0;
+
+  /** Connections handed out to callers rather than to the pool's own query(). */
+  get lent(): number {
+    return this.checkouts - this.directQueries;
+  }
+
+  override connect(...args: unknown[]): never {
+    this.checkouts += 1;
+    return (super.connect as (...rest: unknown[]) => never)(...args);
+  }
+
+  override query(...args: unknown[]): never {
+    this.directQueries += 1;
+    return (super.query as (...rest: unknown[]) => never)(...args);
+  }
+}
+
+describe('audit commit after a known chain end', { skip: TEST_DIALECT !== 'postgres' && 'runs on PostgreSQL only' }, () => {
+  let server: TestServer;
+  let pool: CountingPool;
+
+  before(async () => {
+    server = await startTestServer();
+    pool = new CountingPool({ connectionString: server.databaseUrl, max: 4 });
+  });
+
+  after(async () => {
+    await pool?.end();
+    await server?.close();
+  });
+
+  const chain = async () => queryDatabase<{ seq: string; prev_hash: string; hash: string }>(server, 'select seq, prev_hash, hash from audit_events order by seq');
+
+  /** Checks that every event links to the one before it and that seq has no gap. */
+  async function assertLinked(): Promise<void> {
+    const rows = await chain();
+    for (let index = 1; index < rows.length; index += 1) {
+      assert.equal(Number(rows[index].seq), Number(rows[index - 1].seq) + 1, `seq after ${rows[index - 1].seq}`);
+      assert.equal(rows[index].prev_hash, rows[index - 1].hash, `link of seq ${rows[index].seq}`);
+    }
+  }
+
+  it('commits in one query after the first', async () => {
+    const commit = new PostgresAuditCommit(pool);
+    await commit.commit((tail) => rowsAfter(tail, 3, 'first'));
+    const lentAfterFirst = pool.lent;
+    const queriesAfterFirst = pool.directQueries;
+
+    await commit.commit((tail) => rowsAfter(tail, 2, 'second'));
+
+    assert.equal(pool.lent, lentAfterFirst);
+    assert.equal(pool.directQueries, queriesAfterFirst + 1);
+    assert.deepEqual((await chain()).slice(-5).map((row) => row.hash.split('-')[0]), ['first', 'first', 'first', 'second', 'second']);
+    await assertLinked();
+  });
+
+  it('rereads the end another writer moved', async () => {
+    const first = new PostgresAuditCommit(pool);
+    const second = new PostgresAuditCommit(pool);
+    await first.commit((tail) => rowsAfter(tail, 2, 'one'));
+    await second.commit((tail) => rowsAfter(tail, 2, 'two'));
+    const lent = pool.lent;
+    const queries = pool.directQueries;
+
+    await first.commit((tail) => rowsAfter(tail, 2, 'three'));
+
+    assert.equal(pool.directQueries, queries + 1, 'the insert after the stale end');
+    assert.equal(pool.lent, lent + 1, 'the commit under the lock');
+    assert.deepEqual((await chain()).slice(-6).map((row) => row.hash.split('-')[0]), ['one', 'one', 'two', 'two', 'three', 'three']);
+    await assertLinked();
+  });
+
+  it('waits for the chain lock', async () => {
+    const commit = new PostgresAuditCommit(pool);
+    await commit.commit((tail) => rowsAfter(tail, 1, 'before-lock'));
+    const other = new pg.Client({ connectionString: server.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+      const count = (await chain()).length;
+
+      let done = false;
+      const committed = commit.commit((tail) => rowsAfter(tail, 1, 'after-lock')).then(() => {
+        done = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(done, false);
+      assert.equal((await chain()).length, count);
+
+      await other.query('commit');
+      await committed;
+      assert.equal((await chain()).length, count + 1);
+    } finally {
+      await other.end();
+    }
+    await assertLinked();
+  });
+
+  it('passes other failures on and recovers', async () => {
+    const commit = new PostgresAuditCommit(pool);
+    await commit.commit((tail) => rowsAfter(tail, 1, 'ok'));
+    await queryDatabase(server, "create function tessera_test_fail_cached() returns trigger language plpgsql as $$ begin raise exception 'insert failed by test'; end $$");
+    await queryDatabase(server, 'create trigger tessera_test_fail_cached before insert on audit_events for each statement execute function tessera_test_fail_cached()');
+    const count = (await chain()).length;
+
+    await assert.rejects(commit.commit((tail) => rowsAfter(tail, 2, 'failed')), /insert failed by test/);
+
+    await queryDatabase(server, 'drop trigger tessera_test_fail_cached on audit_events');
+    assert.equal((await chain()).length, count);
+    await commit.commit((tail) => rowsAfter(tail, 2, 'recovered'));
+    assert.equal((await chain()).length, count + 2);
+    await assertLinked();
   });
 });

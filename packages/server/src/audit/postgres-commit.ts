@@ -32,10 +32,22 @@ const COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
   hash: 'text',
 };
 
+const INSERTED_ROWS = `select * from unnest(${AUDIT_COLUMNS.map((column, index) => `$${index + 1}::${COLUMN_TYPES[column]}[]`).join(', ')})`;
+
 /** One array parameter per column, so that one named statement inserts a batch of any size. */
 const INSERT = {
   name: 'tessera_audit_insert',
-  text: `insert into audit_events (${AUDIT_COLUMNS.join(', ')}) select * from unnest(${AUDIT_COLUMNS.map((column, index) => `$${index + 1}::${COLUMN_TYPES[column]}[]`).join(', ')})`,
+  text: `insert into audit_events (${AUDIT_COLUMNS.join(', ')}) ${INSERTED_ROWS}`,
+};
+
+/**
+ * The same insert as a transaction of its own that first takes the chain lock. The lock is an
+ * uncorrelated subquery in the condition, which PostgreSQL evaluates once as a one-time filter
+ * before it reads the first row, so an admin change holding the lock finishes first.
+ */
+const LOCKED_INSERT = {
+  name: 'tessera_audit_locked_insert',
+  text: `${INSERT.text} where (select count(*) from (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})) as locked) = 1`,
 };
 
 export type ChainTail = Pick<AuditEventRow, 'seq' | 'hash'>;
@@ -46,15 +58,16 @@ export type ChainTail = Pick<AuditEventRow, 'seq' | 'hash'>;
  * commit), and under load each round trip waits for a turn of the event loop. `chain` turns
  * the chain's end into the rows that follow it.
  */
-export async function commitAuditGroup(pool: pg.Pool, chain: (tail: ChainTail | undefined) => AuditEventRow[]): Promise<void> {
+export async function commitAuditGroup(pool: pg.Pool, chain: (tail: ChainTail | undefined) => AuditEventRow[]): Promise<AuditEventRow[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     // A query of several statements resolves to one result per statement.
     const results = (await client.query(START)) as unknown as pg.QueryResult<ChainTail>[];
     const rows = chain(results[2].rows[0]);
-    await client.query({ ...INSERT, values: AUDIT_COLUMNS.map((column) => rows.map((row) => row[column])) });
+    await client.query({ ...INSERT, values: columnArrays(rows) });
     await client.query('commit');
+    return rows;
   } catch (error) {
     broken = await rollBack(client);
     throw error;
@@ -62,6 +75,60 @@ export async function commitAuditGroup(pool: pg.Pool, chain: (tail: ChainTail | 
     // A connection whose rollback failed is closed instead of going back to the pool.
     client.release(broken);
   }
+}
+
+function columnArrays(rows: AuditEventRow[]): unknown[][] {
+  return AUDIT_COLUMNS.map((column) => rows.map((row) => row[column]));
+}
+
+/** How long, after another writer moved the chain's end, the commit reads the end under the lock before it trusts the remembered end again. */
+const CONTENDED_MS = 1000;
+
+/**
+ * Commits groups of audit events on PostgreSQL, usually in one round trip. It remembers the
+ * chain's end that its last commit wrote, and the next group is one locked insert in a
+ * transaction of its own. The primary key on seq checks that the remembered end is still the
+ * end. When another node or transaction appended meanwhile, the first seq is taken, so the
+ * whole insert fails and the group commits through commitAuditGroup, which reads the end
+ * under the lock. The end never moves back, because pruning keeps it in a checkpoint
+ * (CHAIN_TAIL_SQL), so a free seq after the remembered end is the next one.
+ */
+export class PostgresAuditCommit {
+  private knownTail: ChainTail | null = null;
+  private contendedUntil = 0;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async commit(chain: (tail: ChainTail | undefined) => AuditEventRow[]): Promise<void> {
+    const tail = this.knownTail;
+    this.knownTail = null;
+
+    if (tail !== null && performance.now() >= this.contendedUntil) {
+      const rows = chain(tail);
+      try {
+        await this.pool.query({ ...LOCKED_INSERT, values: columnArrays(rows) });
+        this.knownTail = rows[rows.length - 1];
+        return;
+      } catch (error) {
+        if (!isTakenSeq(error)) throw error;
+        this.contendedUntil = performance.now() + CONTENDED_MS;
+      }
+    }
+
+    const rows = await commitAuditGroup(this.pool, chain);
+    this.knownTail = rows[rows.length - 1] ?? null;
+  }
+
+  /** Drops the remembered end, after a transaction on this node that may have appended events. */
+  forgetTail(): void {
+    this.knownTail = null;
+  }
+}
+
+/** Returns true for the unique violation of an insert whose first seq another writer took. */
+function isTakenSeq(error: unknown): boolean {
+  const { code, table } = error as { code?: unknown; table?: unknown };
+  return code === '23505' && table === 'audit_events';
 }
 
 /** Rolls back a failed transaction. Returns the rollback's error when the connection is unusable. */

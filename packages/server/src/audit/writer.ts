@@ -7,7 +7,7 @@ import type { AuditEventRow, Database } from '../storage/tables.js';
 import { type AuditRowStore, queryBuilderRowStore } from './row-store.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import type { AuditEventInput } from './event.js';
-import { AUDIT_CHAIN_LOCK, type ChainTail, commitAuditGroup } from './postgres-commit.js';
+import { AUDIT_CHAIN_LOCK, type ChainTail, PostgresAuditCommit } from './postgres-commit.js';
 
 interface Pending {
   event: AuditEventInput;
@@ -108,6 +108,7 @@ export class AuditWriter {
   /** Events appended through writeInTransaction, per open transaction. */
   private readonly appendedIn = new WeakMap<object, number>();
   observer: AuditWriterObserver | null = null;
+  private readonly postgresCommit: PostgresAuditCommit | null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -117,8 +118,10 @@ export class AuditWriter {
     private readonly dialect: DialectName,
     private readonly rowStore: AuditRowStore = queryBuilderRowStore,
     /** The PostgreSQL pool, for group commits in fewer round trips than the query builder's (postgres-commit.ts). */
-    private readonly postgresPool?: pg.Pool,
-  ) {}
+    postgresPool?: pg.Pool,
+  ) {
+    this.postgresCommit = postgresPool ? new PostgresAuditCommit(postgresPool) : null;
+  }
 
   /**
    * Runs `work` in a transaction that may append audit events. On PostgreSQL it first takes
@@ -133,6 +136,7 @@ export class AuditWriter {
       await this.lockChain(trx);
       return work(trx);
     });
+    this.postgresCommit?.forgetTail();
     const appended = transaction ? this.appendedIn.get(transaction) : undefined;
     if (appended) this.observer?.transactionCommitted(appended);
     this.onCommit?.();
@@ -190,8 +194,8 @@ export class AuditWriter {
    * through the query builder, so a group with any of them takes the query builder's path.
    */
   private async commitGroup(events: Pending[]): Promise<void> {
-    if (this.postgresPool && !hasAlongside(events)) {
-      await commitAuditGroup(this.postgresPool, (tail) => chainRows(events, tail, this.chainKey));
+    if (this.postgresCommit && !hasAlongside(events)) {
+      await this.postgresCommit.commit((tail) => chainRows(events, tail, this.chainKey));
       this.onCommit?.();
       return;
     }

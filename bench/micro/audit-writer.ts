@@ -176,7 +176,7 @@ interface Row {
 async function measureSubject(subject: Subject, rows: Row[]): Promise<void> {
   // The same row store and PostgreSQL commit as the server's (server.ts).
   const { database } = subject;
-  const writer = new AuditWriter(database.db, systemClock, pino({ level: 'silent' }), randomBytes(32), database.dialect, database.sqlite && sqliteRowStore(database.sqlite), database.pool);
+  const writer = new AuditWriter(database.db, systemClock, pino({ level: 'silent' }), randomBytes(32), database.dialect, database.sqlite && sqliteRowStore(database.sqlite), database.pool, database.sqlite);
   try {
     // Untimed, so that the first statements are prepared and the JIT has compiled the writer.
     await measureWriter(writer, 16, Math.min(1, options.seconds));

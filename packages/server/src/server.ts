@@ -125,7 +125,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     await keyRing.load();
     keyRing.follow();
 
-    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey, database.dialect, database.sqlite && sqliteRowStore(database.sqlite), database.pool);
+    const audit = new AuditWriter(database.db, clock, logger, keyMaterial.auditChainKey, database.dialect, database.sqlite && sqliteRowStore(database.sqlite), database.pool, database.sqlite);
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type SQLite from 'better-sqlite3';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -8,6 +9,7 @@ import { type AuditRowStore, queryBuilderRowStore } from './row-store.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import type { AuditEventInput } from './event.js';
 import { AUDIT_CHAIN_LOCK, type ChainTail, PostgresAuditCommit } from './postgres-commit.js';
+import { SqliteAuditCommit } from './sqlite-commit.js';
 
 interface Pending {
   event: AuditEventInput;
@@ -109,6 +111,7 @@ export class AuditWriter {
   private readonly appendedIn = new WeakMap<object, number>();
   observer: AuditWriterObserver | null = null;
   private readonly postgresCommit: PostgresAuditCommit | null;
+  private readonly sqliteCommit: SqliteAuditCommit | null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -119,8 +122,11 @@ export class AuditWriter {
     private readonly rowStore: AuditRowStore = queryBuilderRowStore,
     /** The PostgreSQL pool, for group commits in fewer round trips than the query builder's (postgres-commit.ts). */
     postgresPool?: pg.Pool,
+    /** The SQLite connection, for group commits that sync the WAL off the event loop (sqlite-commit.ts). */
+    sqlite?: SQLite.Database,
   ) {
     this.postgresCommit = postgresPool ? new PostgresAuditCommit(postgresPool) : null;
+    this.sqliteCommit = sqlite && SqliteAuditCommit.applies(sqlite) ? new SqliteAuditCommit(db, sqlite) : null;
   }
 
   /**
@@ -200,6 +206,15 @@ export class AuditWriter {
       return;
     }
 
+    if (this.sqliteCommit) {
+      await this.sqliteCommit.commit(async (trx) => {
+        for (const pending of events) await pending.alongside?.(trx);
+        await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
+      });
+      this.onCommit?.();
+      return;
+    }
+
     await this.transaction(async (trx) => {
       for (const pending of events) await pending.alongside?.(trx);
       await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
@@ -220,6 +235,7 @@ export class AuditWriter {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    this.sqliteCommit?.close();
   }
 }
 

@@ -1,0 +1,56 @@
+import { closeSync, fdatasync, openSync } from 'node:fs';
+import type SQLite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/tables.js';
+
+function syncFile(descriptor: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(descriptor, (error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Commits audit groups on SQLite without holding the event loop while the disk syncs. The
+ * connection runs with synchronous=FULL, whose commit calls fsync on the main thread. A group
+ * commit switches to NORMAL, under which a commit in WAL mode writes the WAL without syncing
+ * it. It then syncs the WAL file with fdatasync on the thread pool, and only after that do the
+ * group's writers learn of the commit. SQLite's documentation of PRAGMA synchronous describes
+ * FULL in WAL mode as NORMAL plus a sync of the WAL after each commit, so an acknowledged
+ * event is as durable as before.
+ */
+export class SqliteAuditCommit {
+  private walDescriptor: number | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sqlite: SQLite.Database,
+  ) {}
+
+  async commit(work: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
+    // The switch and the transaction share one connection, so that no other transaction
+    // commits while the connection runs with NORMAL.
+    await this.db.connection().execute(async (connection) => {
+      this.sqlite.pragma('synchronous = NORMAL');
+      try {
+        await connection.transaction().execute(work);
+      } finally {
+        this.sqlite.pragma('synchronous = FULL');
+      }
+    });
+    await syncFile(this.wal());
+  }
+
+  /** Returns the WAL file's descriptor, opened on first use because SQLite creates the file with the first write. */
+  private wal(): number {
+    this.walDescriptor ??= openSync(`${this.sqlite.name}-wal`, 'r');
+    return this.walDescriptor;
+  }
+
+  /** Returns whether the connection writes a WAL file, which a database in memory or outside WAL mode does not. */
+  static applies(sqlite: SQLite.Database): boolean {
+    return !sqlite.memory && sqlite.pragma('journal_mode', { simple: true }) === 'wal';
+  }
+
+  close(): void {
+    if (this.walDescriptor !== null) closeSync(this.walDescriptor);
+    this.walDescriptor = null;
+  }
+}

@@ -83,37 +83,29 @@ function rowsAfter(tail: ChainTail | undefined, count: number, label: string): A
   });
 }
 
-/**
- * A pool that counts the queries it runs itself and the connections it hands out, to tell the
- * two commit paths apart. pg's Pool.query takes its connection through connect() as well.
- */
-class CountingPool extends pg.Pool {
-  checkouts = 0;
-  directQueries = 0;
-
-  /** Connections handed out to callers rather than to the pool's own query(). */
-  get lent(): number {
-    return this.checkouts - this.directQueries;
-  }
-
-  override connect(...args: unknown[]): never {
-    this.checkouts += 1;
-    return (super.connect as (...rest: unknown[]) => never)(...args);
-  }
-
-  override query(...args: unknown[]): never {
-    this.directQueries += 1;
-    return (super.query as (...rest: unknown[]) => never)(...args);
-  }
+/** Records the statements that pg clients send: a named statement by name, others by text. */
+function recordStatements(): { statements: string[]; stop: () => void } {
+  const statements: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, config: unknown, ...rest: unknown[]) {
+    const named = config as { name?: string; text?: string };
+    statements.push(typeof config === 'string' ? config : (named.name ?? named.text ?? ''));
+    return (original as (...args: unknown[]) => unknown).call(this, config, ...rest);
+  } as typeof original;
+  return { statements, stop: () => (pg.Client.prototype.query = original) };
 }
 
 describe('audit commit after a known chain end', { skip: TEST_DIALECT !== 'postgres' && 'runs on PostgreSQL only' }, () => {
   let server: TestServer;
-  let pool: CountingPool;
+  let pool: pg.Pool;
+  let connections = 0;
 
   before(async () => {
     server = await startTestServer();
-    pool = new CountingPool({ connectionString: server.databaseUrl, max: 4 });
+    pool = new pg.Pool({ connectionString: server.databaseUrl, max: 4 });
+    pool.on('connect', () => {
+      connections += 1;
+    });
   });
 
   after(async () => {
@@ -135,13 +127,15 @@ describe('audit commit after a known chain end', { skip: TEST_DIALECT !== 'postg
   it('commits in one query after the first', async () => {
     const commit = new PostgresAuditCommit(pool);
     await commit.commit((tail) => rowsAfter(tail, 3, 'first'));
-    const lentAfterFirst = pool.lent;
-    const queriesAfterFirst = pool.directQueries;
+    const recording = recordStatements();
 
-    await commit.commit((tail) => rowsAfter(tail, 2, 'second'));
+    try {
+      await commit.commit((tail) => rowsAfter(tail, 2, 'second'));
+    } finally {
+      recording.stop();
+    }
 
-    assert.equal(pool.lent, lentAfterFirst);
-    assert.equal(pool.directQueries, queriesAfterFirst + 1);
+    assert.deepEqual(recording.statements, ['tessera_audit_locked_insert']);
     assert.deepEqual((await chain()).slice(-5).map((row) => row.hash.split('-')[0]), ['first', 'first', 'first', 'second', 'second']);
     await assertLinked();
   });
@@ -151,13 +145,19 @@ describe('audit commit after a known chain end', { skip: TEST_DIALECT !== 'postg
     const second = new PostgresAuditCommit(pool);
     await first.commit((tail) => rowsAfter(tail, 2, 'one'));
     await second.commit((tail) => rowsAfter(tail, 2, 'two'));
-    const lent = pool.lent;
-    const queries = pool.directQueries;
+    const connectionsBefore = connections;
+    const recording = recordStatements();
 
-    await first.commit((tail) => rowsAfter(tail, 2, 'three'));
+    try {
+      await first.commit((tail) => rowsAfter(tail, 2, 'three'));
+    } finally {
+      recording.stop();
+    }
 
-    assert.equal(pool.directQueries, queries + 1, 'the insert after the stale end');
-    assert.equal(pool.lent, lent + 1, 'the commit under the lock');
+    assert.equal(recording.statements[0], 'tessera_audit_locked_insert', 'the insert after the stale end');
+    assert.deepEqual(recording.statements.slice(2), ['tessera_audit_insert', 'commit'], 'the commit under the lock');
+    assert.match(recording.statements[1], /^begin; select pg_advisory_xact_lock/);
+    assert.equal(connections, connectionsBefore, 'the failed insert keeps its connection');
     assert.deepEqual((await chain()).slice(-6).map((row) => row.hash.split('-')[0]), ['one', 'one', 'two', 'two', 'three', 'three']);
     await assertLinked();
   });

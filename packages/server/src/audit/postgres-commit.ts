@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { AuditEventRow } from '../storage/tables.js';
 import { AUDIT_COLUMNS, CHAIN_TAIL_SQL } from './row-store.js';
 
@@ -81,7 +81,7 @@ function columnArrays(rows: AuditEventRow[]): unknown[][] {
   return AUDIT_COLUMNS.map((column) => rows.map((row) => row[column]));
 }
 
-/** How long, after another writer moved the chain's end, the commit reads the end under the lock before it trusts the remembered end again. */
+/** The time after another writer moved the chain's end during which commits read the end under the lock instead of trusting the remembered end. */
 const CONTENDED_MS = 1000;
 
 /**
@@ -105,18 +105,35 @@ export class PostgresAuditCommit {
 
     if (tail !== null && performance.now() >= this.contendedUntil) {
       const rows = chain(tail);
-      try {
-        await this.pool.query({ ...LOCKED_INSERT, values: columnArrays(rows) });
+      if (await this.insertAfter(rows)) {
         this.knownTail = rows[rows.length - 1];
         return;
-      } catch (error) {
-        if (!isTakenSeq(error)) throw error;
-        this.contendedUntil = performance.now() + CONTENDED_MS;
       }
+      this.contendedUntil = performance.now() + CONTENDED_MS;
     }
 
     const rows = await commitAuditGroup(this.pool, chain);
     this.knownTail = rows[rows.length - 1] ?? null;
+  }
+
+  /**
+   * Inserts rows that follow the remembered end. Returns false when another writer took the
+   * first seq. After an error that PostgreSQL reported, the session is still usable, so the
+   * connection goes back to the pool. pg's Pool.query would close it after any error.
+   */
+  private async insertAfter(rows: AuditEventRow[]): Promise<boolean> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query({ ...LOCKED_INSERT, values: columnArrays(rows) });
+      return true;
+    } catch (error) {
+      if (isTakenSeq(error)) return false;
+      if (!(error instanceof pg.DatabaseError)) broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** Drops the remembered end, after a transaction on this node that may have appended events. */

@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
-const issuedCount = async (server: TestServer) => Number((await queryDatabase<{ count: number }>(server, "select count(*) as count from audit_events where action = 'token.issued'"))[0].count);
+const eventCount = async (server: TestServer) => Number((await queryDatabase<{ count: number }>(server, 'select count(*) as count from audit_events'))[0].count);
 
 /** Reads PRAGMA synchronous on the server's own connection: 2 is FULL, 1 is NORMAL. */
 async function synchronousLevel(server: TestServer): Promise<number> {
@@ -31,33 +31,49 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
 
   after(() => server.close());
 
-  it('answers after the WAL sync', async () => {
-    // The sync is held back, so that the test can see the response wait for it.
+  /** Replaces fs.fdatasync with one that records the descriptor and syncs only once `release` is called. */
+  function holdSyncs(): { synced: number[]; release: () => void } {
     const synced: number[] = [];
     let release: () => void = () => {};
-    const syncHeld = new Promise<void>((resolve) => {
+    const released = new Promise<void>((resolve) => {
       release = resolve;
     });
     fs.fdatasync = ((descriptor: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
       synced.push(descriptor);
-      void syncHeld.then(() => realFdatasync(descriptor, callback));
+      void released.then(() => realFdatasync(descriptor, callback));
     }) as typeof fs.fdatasync;
     syncBuiltinESMExports();
-    const before = await issuedCount(server);
+    return { synced, release };
+  }
 
-    let answered = false;
-    const request = requestToken(server, account).then((result) => {
-      answered = true;
-      return result;
-    });
+  it('resolves a group after the WAL sync', async () => {
+    const { synced, release } = holdSyncs();
+    let resolved = 0;
+
+    // Two writes in one turn of the event loop share one group commit.
+    const writes = ['test.first', 'test.second'].map((action) =>
+      server.tessera.context.audit.write({ actor: { type: 'system' }, action, outcome: 'success' }).then(() => {
+        resolved += 1;
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    assert.equal(answered, false);
+    assert.equal(resolved, 0);
     assert.equal(synced.length, 1);
     assert.equal(fstatSync(synced[0]).ino, statSync(`${server.databaseUrl}-wal`).ino, 'the descriptor is the WAL file');
     release();
-    assert.equal((await request).status, 200);
-    assert.equal(await issuedCount(server), before + 1);
+    await Promise.all(writes);
+    assert.equal(resolved, 2);
+  });
+
+  it('commits a lone event with FULL', async () => {
+    const { synced, release } = holdSyncs();
+
+    const result = await requestToken(server, account);
+
+    release();
+    assert.equal(result.status, 200);
+    assert.deepEqual(synced, []);
   });
 
   it('keeps FULL outside group commits', async () => {
@@ -73,25 +89,27 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
     }) as typeof fs.fdatasync;
     syncBuiltinESMExports();
 
-    const result = await requestToken(server, account);
+    const results = await Promise.allSettled(['test.first', 'test.second'].map((action) => server.tessera.context.audit.write({ actor: { type: 'system' }, action, outcome: 'success' })));
 
-    assert.equal(result.status, 500);
-    assert.equal(result.body.error, 'server_error');
-    assert.equal(result.body.access_token, undefined);
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      assert.match(String((result as PromiseRejectedResult).reason), /sync failed by test/);
+    }
     assert.equal(await synchronousLevel(server), 2);
   });
 
   it('restores FULL after a failed insert', async () => {
+    const writePair = () => Promise.allSettled(['test.first', 'test.second'].map((action) => server.tessera.context.audit.write({ actor: { type: 'system' }, action, outcome: 'success' })));
     await queryDatabase(server, "create trigger tessera_test_fail before insert on audit_events begin select raise(abort, 'insert failed by test'); end");
-    const before = await issuedCount(server);
+    const before = await eventCount(server);
 
-    const failed = await requestToken(server, account);
+    const failed = await writePair();
 
     await queryDatabase(server, 'drop trigger tessera_test_fail');
-    assert.equal(failed.status, 500);
-    assert.equal(await issuedCount(server), before);
+    for (const result of failed) assert.equal(result.status, 'rejected');
+    assert.equal(await eventCount(server), before);
     assert.equal(await synchronousLevel(server), 2);
-    assert.equal((await requestToken(server, account)).status, 200);
-    assert.equal(await issuedCount(server), before + 1);
+    for (const result of await writePair()) assert.equal(result.status, 'fulfilled');
+    assert.equal(await eventCount(server), before + 2);
   });
 });

@@ -18,21 +18,27 @@ function syncFile(descriptor: number): Promise<void> {
  */
 export class SqliteAuditCommit {
   private walDescriptor: number | null = null;
+  /** Prepared once, because Database.pragma prepares its statement on every call. */
+  private readonly deferSync: SQLite.Statement;
+  private readonly restoreSync: SQLite.Statement;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SQLite.Database,
-  ) {}
+  ) {
+    this.deferSync = sqlite.prepare('pragma synchronous = NORMAL');
+    this.restoreSync = sqlite.prepare('pragma synchronous = FULL');
+  }
 
   async commit(work: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     // The switch and the transaction share one connection, so that no other transaction
     // commits while the connection runs with NORMAL.
     await this.db.connection().execute(async (connection) => {
-      this.sqlite.pragma('synchronous = NORMAL');
+      this.deferSync.run();
       try {
         await connection.transaction().execute(work);
       } finally {
-        this.sqlite.pragma('synchronous = FULL');
+        this.restoreSync.run();
       }
     });
     await syncFile(this.wal());

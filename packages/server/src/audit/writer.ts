@@ -206,7 +206,9 @@ export class AuditWriter {
       return;
     }
 
-    if (this.sqliteCommit) {
+    // A lone event usually means that no other request waits for the loop. There the thread
+    // pool's handoff only adds latency, so the event commits with FULL like any transaction.
+    if (this.sqliteCommit && events.length > 1) {
       await this.sqliteCommit.commit(async (trx) => {
         for (const pending of events) await pending.alongside?.(trx);
         await appendAuditEvents(trx, events, this.chainKey, this.rowStore);

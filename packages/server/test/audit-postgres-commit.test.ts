@@ -162,6 +162,23 @@ describe('audit commit after a known chain end', { skip: TEST_DIALECT !== 'postg
     await assertLinked();
   });
 
+  it('rereads an end that pruning freed', async () => {
+    const first = new PostgresAuditCommit(pool);
+    const second = new PostgresAuditCommit(pool);
+    await first.commit((tail) => rowsAfter(tail, 1, 'old'));
+    const end = Number((await chain()).at(-1)!.seq);
+    await second.commit((tail) => rowsAfter(tail, 3, 'other'));
+    // Pruning deletes a prefix of the chain, here up to the second of the other writer's events.
+    await queryDatabase(server, `delete from audit_events where seq <= ${end + 2}`);
+
+    await first.commit((tail) => rowsAfter(tail, 1, 'late'));
+
+    const rows = await chain();
+    assert.deepEqual(rows.map((row) => Number(row.seq)), [end + 3, end + 4]);
+    assert.equal(rows[1].hash, `late-${end + 4}`);
+    assert.equal(rows[1].prev_hash, rows[0].hash);
+  });
+
   it('waits for the chain lock', async () => {
     const commit = new PostgresAuditCommit(pool);
     await commit.commit((tail) => rowsAfter(tail, 1, 'before-lock'));

@@ -41,13 +41,18 @@ const INSERT = {
 };
 
 /**
- * The same insert as a transaction of its own that first takes the chain lock. The lock is an
- * uncorrelated subquery in the condition, which PostgreSQL evaluates once as a one-time filter
- * before it reads the first row, so an admin change holding the lock finishes first.
+ * The same insert as a transaction of its own that first takes the chain lock, and inserts
+ * nothing unless the statement's snapshot holds no event after the remembered end (the last
+ * parameter). Both conditions are uncorrelated subqueries, which PostgreSQL evaluates once as
+ * one-time filters before it reads the first row, so an admin change holding the lock
+ * finishes first. The snapshot predates the wait for the lock, but an event committed during
+ * the wait took the next seq, which the primary key then rejects.
  */
 const LOCKED_INSERT = {
   name: 'tessera_audit_locked_insert',
-  text: `${INSERT.text} where (select count(*) from (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})) as locked) = 1`,
+  text:
+    `${INSERT.text} where (select count(*) from (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})) as locked) = 1` +
+    ` and not exists (select 1 from audit_events where seq > $${AUDIT_COLUMNS.length + 1}::bigint)`,
 };
 
 export type ChainTail = Pick<AuditEventRow, 'seq' | 'hash'>;
@@ -87,11 +92,11 @@ const CONTENDED_MS = 1000;
 /**
  * Commits groups of audit events on PostgreSQL, usually in one round trip. It remembers the
  * chain's end that its last commit wrote, and the next group is one locked insert in a
- * transaction of its own. The primary key on seq checks that the remembered end is still the
- * end. When another node or transaction appended meanwhile, the first seq is taken, so the
- * whole insert fails and the group commits through commitAuditGroup, which reads the end
- * under the lock. The end never moves back, because pruning keeps it in a checkpoint
- * (CHAIN_TAIL_SQL), so a free seq after the remembered end is the next one.
+ * transaction of its own. When another node or transaction appended meanwhile, the insert
+ * writes nothing: either the snapshot shows an event after the remembered end, or the first
+ * seq is taken and the primary key fails the whole insert. The group then commits through
+ * commitAuditGroup, which reads the end under the lock. Checking the snapshot matters because
+ * pruning deletes events, so the seq after a stale end can be free again.
  */
 export class PostgresAuditCommit {
   private knownTail: ChainTail | null = null;
@@ -117,16 +122,16 @@ export class PostgresAuditCommit {
   }
 
   /**
-   * Inserts rows that follow the remembered end. Returns false when another writer took the
-   * first seq. After an error that PostgreSQL reported, the session is still usable, so the
+   * Inserts rows that follow the remembered end. Returns false, having written nothing, when
+   * another writer appended after that end. After an error that PostgreSQL reported, the session is still usable, so the
    * connection goes back to the pool. pg's Pool.query would close it after any error.
    */
   private async insertAfter(rows: AuditEventRow[]): Promise<boolean> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query({ ...LOCKED_INSERT, values: columnArrays(rows) });
-      return true;
+      const result = await client.query({ ...LOCKED_INSERT, values: [...columnArrays(rows), Number(rows[0].seq) - 1] });
+      return result.rowCount === rows.length;
     } catch (error) {
       if (isTakenSeq(error)) return false;
       if (!(error instanceof pg.DatabaseError)) broken = error instanceof Error ? error : new Error(String(error));

@@ -57,7 +57,10 @@ export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
     // The same end as CHAIN_TAIL_SQL in two plain lookups, which cost SQLite less than the union.
     async tail() {
       const { tail, checkpointTail } = prepared();
-      return tail.get() ?? checkpointTail.get();
+      const event = tail.get();
+      const checkpoint = checkpointTail.get();
+      if (event === undefined || checkpoint === undefined) return event ?? checkpoint;
+      return Number(checkpoint.seq) > Number(event.seq) ? checkpoint : event;
     },
     async insert(_trx, rows) {
       const { insert } = prepared();

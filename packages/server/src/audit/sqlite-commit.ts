@@ -18,30 +18,31 @@ function syncFile(descriptor: number): Promise<void> {
  */
 export class SqliteAuditCommit {
   private walDescriptor: number | null = null;
-  /** Prepared once, because Database.pragma prepares its statement on every call. */
-  private readonly deferSync: SQLite.Statement;
-  private readonly restoreSync: SQLite.Statement;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SQLite.Database,
-  ) {
-    this.deferSync = sqlite.prepare('pragma synchronous = NORMAL');
-    this.restoreSync = sqlite.prepare('pragma synchronous = FULL');
-  }
+  ) {}
 
   async commit(work: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
     // The switch and the transaction share one connection, so that no other transaction
-    // commits while the connection runs with NORMAL.
+    // commits while the connection runs with NORMAL. SQLite applies this pragma while it
+    // prepares the statement. Database.pragma prepares anew on every call, so each call takes
+    // effect, where a statement prepared once would do nothing on its first run.
     await this.db.connection().execute(async (connection) => {
-      this.deferSync.run();
+      this.sqlite.pragma('synchronous = NORMAL');
       try {
         await connection.transaction().execute(work);
       } finally {
-        this.restoreSync.run();
+        this.sqlite.pragma('synchronous = FULL');
       }
     });
-    await syncFile(this.wal());
+
+    try {
+      await syncFile(this.wal());
+    } catch (error) {
+      throw new Error(`Syncing the SQLite WAL failed after the audit events committed: they are in the database but may not survive a crash. ${String(error)}`, { cause: error });
+    }
   }
 
   /** Returns the WAL file's descriptor, opened on first use because SQLite creates the file with the first write. */

@@ -34,7 +34,7 @@ export function AccountDetail({ id, tab }: { id: string; tab: AccountTab }) {
   const update = async (body: Record<string, unknown>, message: string) => {
     const next = await api.patch<ServiceAccount>(path, body);
     // The response is the saved account. Showing it with the message keeps the two consistent.
-    resource.replace(next);
+    resource.replace(next, path);
     setStatus(message);
     resource.reload();
     return next;

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSessionVersion } from '../session-context';
 import { api, problemOf } from './client';
 import type { Problem } from './types';
@@ -10,8 +10,11 @@ export interface Resource<T> {
   /** True from the moment the path changes until its response arrives. */
   loading: boolean;
   reload: () => void;
-  /** Shows a body the caller already has, such as the response to a change, until the next load. */
-  replace: (data: T) => void;
+  /**
+   * Shows a body the caller already has for `forPath`, such as the response to a change, until
+   * the next load. A body for a path that is no longer shown is ignored.
+   */
+  replace: (data: T, forPath: string) => void;
 }
 
 /**
@@ -38,7 +41,11 @@ export function useResource<T>(path: string | null): Resource<T> {
   }, [key]);
 
   const reload = useCallback(() => setAttempt((value) => value + 1), []);
-  const replace = useCallback((data: T) => setState((previous) => ({ key: previous.key, data })), []);
+  const shownPath = useRef(path);
+  shownPath.current = path;
+  const replace = useCallback((data: T, forPath: string) => {
+    if (forPath === shownPath.current) setState((previous) => ({ key: previous.key, data }));
+  }, []);
   const current = state.key === key;
   return {
     data: path === null ? undefined : state.data,

@@ -46,13 +46,15 @@ const INSERT = {
  * parameter). Both conditions are uncorrelated subqueries, which PostgreSQL evaluates once as
  * one-time filters before it reads the first row, so an admin change holding the lock
  * finishes first. The snapshot predates the wait for the lock, but an event committed during
- * the wait took the next seq, which the primary key then rejects.
+ * the wait took the next seq, which the primary key then rejects. The end is checked with
+ * max(seq), which stays one index lookup in a generic plan, where `not exists (... seq > $n)`
+ * became a scan of the whole table.
  */
 const LOCKED_INSERT = {
   name: 'tessera_audit_locked_insert',
   text:
     `${INSERT.text} where (select count(*) from (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})) as locked) = 1` +
-    ` and not exists (select 1 from audit_events where seq > $${AUDIT_COLUMNS.length + 1}::bigint)`,
+    ` and coalesce((select max(seq) from audit_events), 0) <= $${AUDIT_COLUMNS.length + 1}::bigint`,
 };
 
 export type ChainTail = Pick<AuditEventRow, 'seq' | 'hash'>;

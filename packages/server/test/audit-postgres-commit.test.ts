@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { AUDIT_CHAIN_LOCK, type ChainTail, PostgresAuditCommit } from '../src/audit/postgres-commit.js';
+import { AUDIT_CHAIN_LOCK, PostgresAuditCommit } from '../src/audit/postgres-commit.js';
+import type { ChainTail } from '../src/audit/row-store.js';
 import { GENESIS_HASH } from '../src/audit/chain.js';
 import type { AuditEventRow } from '../src/storage/tables.js';
 import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';

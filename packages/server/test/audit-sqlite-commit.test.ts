@@ -8,9 +8,9 @@ import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensu
 
 const eventCount = async (server: TestServer) => Number((await queryDatabase<{ count: number }>(server, 'select count(*) as count from audit_events'))[0].count);
 
-/** Reads PRAGMA synchronous on the server's own connection: 2 is FULL, 1 is NORMAL. */
-async function synchronousLevel(server: TestServer): Promise<number> {
-  const result = await sql<{ synchronous: number }>`pragma synchronous`.execute(server.tessera.context.db);
+/** Reads PRAGMA synchronous on the server's own connection or inside its transaction: 2 is FULL, 1 is NORMAL. */
+async function synchronousLevel(db: Kysely<Database>): Promise<number> {
+  const result = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
   return result.rows[0].synchronous;
 }
 
@@ -32,6 +32,15 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
 
   after(() => server.close());
 
+  /** Writes two events in one turn of the event loop, so that they share one group commit. */
+  function writeTwo(alongside?: (trx: Kysely<Database>) => Promise<void>): Promise<void>[] {
+    const { audit } = server.tessera.context;
+    return [
+      audit.write({ actor: { type: 'system' }, action: 'test.first', outcome: 'success' }, alongside),
+      audit.write({ actor: { type: 'system' }, action: 'test.second', outcome: 'success' }),
+    ];
+  }
+
   /** Replaces fs.fdatasync with one that records the descriptor and syncs only once `release` is called. */
   function holdSyncs(): { synced: number[]; release: () => void } {
     const synced: number[] = [];
@@ -50,28 +59,24 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
   it('runs a group with NORMAL', async () => {
     const levels: number[] = [];
     const readLevel = async (trx: Kysely<Database>) => {
-      levels.push((await sql<{ synchronous: number }>`pragma synchronous`.execute(trx)).rows[0].synchronous);
+      levels.push(await synchronousLevel(trx));
     };
 
-    // Two groups of two writes each, because a statement prepared once would apply the pragma only from its second run.
+    // Two groups, because a statement prepared once would apply the pragma only from its second run.
     for (let group = 0; group < 2; group += 1) {
-      await Promise.all([
-        server.tessera.context.audit.write({ actor: { type: 'system' }, action: 'test.first', outcome: 'success' }, readLevel),
-        server.tessera.context.audit.write({ actor: { type: 'system' }, action: 'test.second', outcome: 'success' }),
-      ]);
+      await Promise.all(writeTwo(readLevel));
     }
 
     assert.deepEqual(levels, [1, 1]);
-    assert.equal(await synchronousLevel(server), 2);
+    assert.equal(await synchronousLevel(server.tessera.context.db), 2);
   });
 
   it('resolves a group after the WAL sync', async () => {
     const { synced, release } = holdSyncs();
     let resolved = 0;
 
-    // Two writes in one turn of the event loop share one group commit.
-    const writes = ['test.first', 'test.second'].map((action) =>
-      server.tessera.context.audit.write({ actor: { type: 'system' }, action, outcome: 'success' }).then(() => {
+    const writes = writeTwo().map((write) =>
+      write.then(() => {
         resolved += 1;
       }),
     );
@@ -99,7 +104,7 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
     const results = await Promise.all(Array.from({ length: 10 }, () => requestToken(server, account)));
 
     for (const result of results) assert.equal(result.status, 200);
-    assert.equal(await synchronousLevel(server), 2);
+    assert.equal(await synchronousLevel(server.tessera.context.db), 2);
   });
 
   it('fails a group whose sync fails', async () => {
@@ -108,27 +113,26 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
     }) as typeof fs.fdatasync;
     syncBuiltinESMExports();
 
-    const results = await Promise.allSettled(['test.first', 'test.second'].map((action) => server.tessera.context.audit.write({ actor: { type: 'system' }, action, outcome: 'success' })));
+    const results = await Promise.allSettled(writeTwo());
 
     for (const result of results) {
       assert.equal(result.status, 'rejected');
       assert.match(String((result as PromiseRejectedResult).reason), /Syncing the SQLite WAL failed after the audit events committed: .*sync failed by test/);
     }
-    assert.equal(await synchronousLevel(server), 2);
+    assert.equal(await synchronousLevel(server.tessera.context.db), 2);
   });
 
   it('restores FULL after a failed insert', async () => {
-    const writePair = () => Promise.allSettled(['test.first', 'test.second'].map((action) => server.tessera.context.audit.write({ actor: { type: 'system' }, action, outcome: 'success' })));
     await queryDatabase(server, "create trigger tessera_test_fail before insert on audit_events begin select raise(abort, 'insert failed by test'); end");
     const before = await eventCount(server);
 
-    const failed = await writePair();
+    const failed = await Promise.allSettled(writeTwo());
 
     await queryDatabase(server, 'drop trigger tessera_test_fail');
     for (const result of failed) assert.equal(result.status, 'rejected');
     assert.equal(await eventCount(server), before);
-    assert.equal(await synchronousLevel(server), 2);
-    for (const result of await writePair()) assert.equal(result.status, 'fulfilled');
+    assert.equal(await synchronousLevel(server.tessera.context.db), 2);
+    for (const result of await Promise.allSettled(writeTwo())) assert.equal(result.status, 'fulfilled');
     assert.equal(await eventCount(server), before + 2);
   });
 });

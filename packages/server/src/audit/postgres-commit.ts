@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { AuditEventRow } from '../storage/tables.js';
-import { AUDIT_COLUMNS, CHAIN_TAIL_SQL } from './row-store.js';
+import { AUDIT_COLUMNS, CHAIN_TAIL_SQL, type ChainTail } from './row-store.js';
 
 /** Key of the PostgreSQL advisory lock that serializes appends to the audit chain. */
 export const AUDIT_CHAIN_LOCK = 7_310_001;
@@ -32,12 +32,10 @@ const COLUMN_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
   hash: 'text',
 };
 
-const INSERTED_ROWS = `select * from unnest(${AUDIT_COLUMNS.map((column, index) => `$${index + 1}::${COLUMN_TYPES[column]}[]`).join(', ')})`;
-
 /** One array parameter per column, so that one named statement inserts a batch of any size. */
 const INSERT = {
   name: 'tessera_audit_insert',
-  text: `insert into audit_events (${AUDIT_COLUMNS.join(', ')}) ${INSERTED_ROWS}`,
+  text: `insert into audit_events (${AUDIT_COLUMNS.join(', ')}) select * from unnest(${AUDIT_COLUMNS.map((column, index) => `$${index + 1}::${COLUMN_TYPES[column]}[]`).join(', ')})`,
 };
 
 /**
@@ -56,8 +54,6 @@ const LOCKED_INSERT = {
     `${INSERT.text} where (select count(*) from (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})) as locked) = 1` +
     ` and coalesce((select max(seq) from audit_events), 0) <= $${AUDIT_COLUMNS.length + 1}::bigint`,
 };
-
-export type ChainTail = Pick<AuditEventRow, 'seq' | 'hash'>;
 
 /**
  * Commits one group of audit events on PostgreSQL in three round trips: the start above, one

@@ -2,14 +2,17 @@ import type SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import type { AuditEventRow, Database } from '../storage/tables.js';
 
+/** The end of the audit chain: the seq and hash that the next event follows. */
+export type ChainTail = Pick<AuditEventRow, 'seq' | 'hash'>;
+
 /** Reads the end of the audit chain and inserts rows after it, inside the caller's transaction. */
 export interface AuditRowStore {
-  tail(trx: Kysely<Database>): Promise<Pick<AuditEventRow, 'seq' | 'hash'> | undefined>;
+  tail(trx: Kysely<Database>): Promise<ChainTail | undefined>;
   insert(trx: Kysely<Database>, rows: AuditEventRow[]): Promise<void>;
 }
 
 export const queryBuilderRowStore: AuditRowStore = {
-  tail: async (trx) => (await sql<Pick<AuditEventRow, 'seq' | 'hash'>>`${sql.raw(CHAIN_TAIL_SQL)}`.execute(trx)).rows[0],
+  tail: async (trx) => (await sql<ChainTail>`${sql.raw(CHAIN_TAIL_SQL)}`.execute(trx)).rows[0],
 
   async insert(trx, rows) {
     // SQLite caps the number of bound parameters per statement, so insert in slices.
@@ -43,8 +46,7 @@ export const AUDIT_COLUMNS = [
  * caller runs inside a transaction on it, so these statements run in that transaction.
  */
 export function sqliteRowStore(sqlite: SQLite.Database): AuditRowStore {
-  type Tail = Pick<AuditEventRow, 'seq' | 'hash'>;
-  let statements: { tail: SQLite.Statement<[], Tail>; checkpointTail: SQLite.Statement<[], Tail>; insert: SQLite.Statement<unknown[]> } | undefined;
+  let statements: { tail: SQLite.Statement<[], ChainTail>; checkpointTail: SQLite.Statement<[], ChainTail>; insert: SQLite.Statement<unknown[]> } | undefined;
   // Prepared on first use, because the table exists only once migrations have run.
   const prepared = () =>
     (statements ??= {

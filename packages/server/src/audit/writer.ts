@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DialectName } from '../storage/database.js';
 import type { AuditEventRow, Database } from '../storage/tables.js';
-import { type AuditRowStore, queryBuilderRowStore } from './row-store.js';
+import { type AuditRowStore, type ChainTail, queryBuilderRowStore } from './row-store.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import type { AuditEventInput } from './event.js';
-import { AUDIT_CHAIN_LOCK, type ChainTail, PostgresAuditCommit } from './postgres-commit.js';
+import { AUDIT_CHAIN_LOCK, PostgresAuditCommit } from './postgres-commit.js';
 import { SqliteAuditCommit } from './sqlite-commit.js';
 
 interface Pending {
@@ -206,21 +206,20 @@ export class AuditWriter {
       return;
     }
 
+    const append = async (trx: Kysely<Database>) => {
+      for (const pending of events) await pending.alongside?.(trx);
+      await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
+    };
+
     // A lone event usually means that no other request waits for the loop. There the thread
     // pool's handoff only adds latency, so the event commits with FULL like any transaction.
     if (this.sqliteCommit && events.length > 1) {
-      await this.sqliteCommit.commit(async (trx) => {
-        for (const pending of events) await pending.alongside?.(trx);
-        await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
-      });
+      await this.sqliteCommit.commit(append);
       this.onCommit?.();
       return;
     }
 
-    await this.transaction(async (trx) => {
-      for (const pending of events) await pending.alongside?.(trx);
-      await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
-    });
+    await this.transaction(append);
   }
 
   /** Events whose write() has not resolved yet: queued ones and those in the running commit. */

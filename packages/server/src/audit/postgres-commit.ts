@@ -39,14 +39,10 @@ const INSERT = {
 };
 
 /**
- * The same insert as a transaction of its own that first takes the chain lock, and inserts
- * nothing unless the statement's snapshot holds no event after the remembered end (the last
- * parameter). Both conditions are uncorrelated subqueries, which PostgreSQL evaluates once as
- * one-time filters before it reads the first row, so an admin change holding the lock
- * finishes first. The snapshot predates the wait for the lock, but an event committed during
- * the wait took the next seq, which the primary key then rejects. The end is checked with
- * max(seq), which stays one index lookup in a generic plan, where `not exists (... seq > $n)`
- * became a scan of the whole table.
+ * The same insert as a transaction of its own. Two one-time filters, which PostgreSQL evaluates
+ * before the first row, take the chain lock and require that no event in the snapshot follows
+ * the remembered end (the last parameter). max(seq) stays one index lookup in a generic plan,
+ * where `not exists (... seq > $n)` became a scan of the whole table.
  */
 const LOCKED_INSERT = {
   name: 'tessera_audit_locked_insert',
@@ -88,13 +84,12 @@ function columnArrays(rows: AuditEventRow[]): unknown[][] {
 const CONTENDED_MS = 1000;
 
 /**
- * Commits groups of audit events on PostgreSQL, usually in one round trip. It remembers the
- * chain's end that its last commit wrote, and the next group is one locked insert in a
- * transaction of its own. When another node or transaction appended meanwhile, the insert
- * writes nothing: either the snapshot shows an event after the remembered end, or the first
- * seq is taken and the primary key fails the whole insert. The group then commits through
- * commitAuditGroup, which reads the end under the lock. Checking the snapshot matters because
- * pruning deletes events, so the seq after a stale end can be free again.
+ * Commits groups of audit events on PostgreSQL, usually in one round trip: a locked insert
+ * after the chain's end that its last commit wrote. When another writer appended meanwhile,
+ * the insert writes nothing, because the snapshot contains a later event or the primary key
+ * rejects a taken seq, and the group commits through commitAuditGroup instead. The snapshot
+ * check is needed because pruning deletes events, so the seq after a stale end can be free.
+ * An event committed while the insert waits for the lock takes that seq, so the key catches it.
  */
 export class PostgresAuditCommit {
   private knownTail: ChainTail | null = null;

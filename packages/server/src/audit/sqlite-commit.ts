@@ -25,10 +25,8 @@ export class SqliteAuditCommit {
   ) {}
 
   async commit(work: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
-    // The switch and the transaction share one connection, so that no other transaction
-    // commits while the connection runs with NORMAL. SQLite applies this pragma while it
-    // prepares the statement. Database.pragma prepares anew on every call, so each call takes
-    // effect, where a statement prepared once would do nothing on its first run.
+    // One connection checkout, so that no other transaction commits with NORMAL. SQLite applies
+    // this pragma while preparing it, so it goes through Database.pragma, which prepares anew.
     await this.db.connection().execute(async (connection) => {
       this.sqlite.pragma('synchronous = NORMAL');
       try {
@@ -41,7 +39,7 @@ export class SqliteAuditCommit {
     try {
       await syncFile(this.wal());
     } catch (error) {
-      throw new Error(`Syncing the SQLite WAL failed after the audit events committed: they are in the database but may not survive a crash. ${String(error)}`, { cause: error });
+      throw new Error(`Syncing the SQLite WAL failed after the audit events committed, so they are in the database but may not survive a crash. Check the disk that holds the database. ${String(error)}`, { cause: error });
     }
   }
 

@@ -121,7 +121,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     const keyMaterial = new KeyMaterial(masterKey.key);
     const changes = database.dialect === 'postgres' ? new PostgresChangeFeed(config.databaseUrl, database.db, logger) : new LocalChangeFeed();
     if (changes instanceof PostgresChangeFeed) await changes.start();
-    const keyRing = new KeyRing(database.db, keyMaterial, clock, logger, changes);
+    const keyRing = new KeyRing(database.db, database.dialect, keyMaterial, clock, logger, changes);
     await keyRing.load();
     keyRing.follow();
 

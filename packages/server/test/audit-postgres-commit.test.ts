@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { AUDIT_CHAIN_LOCK, PostgresAuditCommit } from '../src/audit/postgres-commit.js';
+import { PostgresAuditCommit } from '../src/audit/postgres-commit.js';
+import { AUDIT_CHAIN_LOCK } from '../src/storage/advisory-locks.js';
 import type { ChainTail } from '../src/audit/row-store.js';
 import { GENESIS_HASH } from '../src/audit/chain.js';
 import type { AuditEventRow } from '../src/storage/tables.js';

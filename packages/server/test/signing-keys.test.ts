@@ -3,7 +3,13 @@ import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { type CreatedAccount, type TestServer, createAccount, ensureInstance, introspect, queryDatabase, requestToken, startTestServer } from './support/server.js';
+import pino from 'pino';
+import { systemClock } from '../src/clock.js';
+import { KeyMaterial } from '../src/crypto/master-key.js';
+import { KeyRing } from '../src/oauth/signing-keys.js';
+import { type OpenDatabase, openDatabase } from '../src/storage/database.js';
+import { migrateToLatest } from '../src/storage/migrations.js';
+import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, createPostgresDatabase, dropPostgresDatabase, ensureInstance, introspect, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 async function jwks(server: TestServer) {
   return (await fetch(`${server.baseUrl}/oauth/jwks`)).json();
@@ -64,6 +70,38 @@ describe('signing key rotation', () => {
     for (const row of rows) {
       assert.ok(!row.private_key.includes('BEGIN'), 'private key stored as PEM');
       assert.equal(JSON.parse(row.public_jwk).d, undefined);
+    }
+  });
+});
+
+describe('first signing key on PostgreSQL', { skip: TEST_DIALECT !== 'postgres' && 'several nodes share PostgreSQL only' }, () => {
+  let databaseUrl: string;
+  let nodes: OpenDatabase[];
+
+  before(async () => {
+    databaseUrl = await createPostgresDatabase();
+    nodes = [openDatabase(databaseUrl), openDatabase(databaseUrl), openDatabase(databaseUrl)];
+    await migrateToLatest(nodes[0].db);
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.close()));
+    await dropPostgresDatabase(databaseUrl);
+  });
+
+  it('is created once by racing nodes', async () => {
+    const keyMaterial = new KeyMaterial(Buffer.alloc(32, 7));
+
+    // Each round empties the table again, since one round can miss the race by chance.
+    for (let round = 0; round < 5; round++) {
+      await nodes[0].db.deleteFrom('signing_keys').execute();
+      const rings = nodes.map((node) => new KeyRing(node.db, node.dialect, keyMaterial, systemClock, pino({ level: 'silent' })));
+
+      await Promise.all(rings.map((ring) => ring.load()));
+
+      const stored = await nodes[0].db.selectFrom('signing_keys').select('kid').execute();
+      assert.equal(stored.length, 1, `round ${round}`);
+      assert.deepEqual(rings.map((ring) => ring.currentKey().kid), rings.map(() => stored[0].kid));
     }
   });
 });

@@ -1,9 +1,7 @@
 import pg from 'pg';
 import type { AuditEventRow } from '../storage/tables.js';
+import { AUDIT_CHAIN_LOCK } from '../storage/advisory-locks.js';
 import { AUDIT_COLUMNS, CHAIN_TAIL_SQL, type ChainTail } from './row-store.js';
-
-/** Key of the PostgreSQL advisory lock that serializes appends to the audit chain. */
-export const AUDIT_CHAIN_LOCK = 7_310_001;
 
 /**
  * Starts the transaction, takes the chain lock and reads the chain's end in one simple query.

@@ -3,12 +3,13 @@ import type SQLite from 'better-sqlite3';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { AUDIT_CHAIN_LOCK } from '../storage/advisory-locks.js';
 import type { DialectName } from '../storage/database.js';
 import type { AuditEventRow, Database } from '../storage/tables.js';
 import { type AuditRowStore, type ChainTail, queryBuilderRowStore } from './row-store.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import type { AuditEventInput } from './event.js';
-import { AUDIT_CHAIN_LOCK, PostgresAuditCommit } from './postgres-commit.js';
+import { PostgresAuditCommit } from './postgres-commit.js';
 import { SqliteAuditCommit } from './sqlite-commit.js';
 
 interface Pending {

@@ -1,8 +1,10 @@
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { KeyMaterial } from '../crypto/master-key.js';
+import { FIRST_SIGNING_KEY_LOCK } from '../storage/advisory-locks.js';
+import type { DialectName } from '../storage/database.js';
 import { insertSigningKey, publishedSigningKeys, retireSigningKey } from '../storage/signing-keys.js';
 import { type ChangeFeed, LocalChangeFeed } from '../storage/change-feed.js';
 import type { Database, SigningKeyRow } from '../storage/tables.js';
@@ -45,6 +47,7 @@ export class KeyRing {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
     private readonly keyMaterial: KeyMaterial,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -92,13 +95,28 @@ export class KeyRing {
   /** Loads the published keys, creating the first key on an empty database. */
   async load(): Promise<void> {
     let rows = await publishedSigningKeys(this.db, this.clock.now());
-    if (rows.length === 0) {
-      const row = this.createKeyRow(this.clock.now());
-      await insertSigningKey(this.db, row);
-      this.logger.info({ kid: row.kid }, 'generated the first ES256 signing key');
-      rows = [row];
-    }
+    if (rows.length === 0) rows = await this.createFirstKey();
     this.keys = rows.map((row) => this.decryptRow(row));
+  }
+
+  /**
+   * Creates the first key under a lock, because nodes that start together on an empty PostgreSQL
+   * database would each create one and sign with a key the others do not publish. Under READ
+   * COMMITTED the read after the lock includes the key that the first node committed.
+   */
+  private async createFirstKey(): Promise<SigningKeyRow[]> {
+    const { rows, created } = await this.db.transaction().execute(async (trx) => {
+      if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${FIRST_SIGNING_KEY_LOCK})`.execute(trx);
+      const published = await publishedSigningKeys(trx, this.clock.now());
+      if (published.length > 0) return { rows: published, created: false };
+
+      const row = this.createKeyRow(this.clock.now());
+      await insertSigningKey(trx, row);
+      return { rows: [row], created: true };
+    });
+
+    if (created) this.logger.info({ kid: rows[0].kid }, 'generated the first ES256 signing key');
+    return rows;
   }
 
   /** Returns the key that signs now: the newest one whose activation time has passed and that is not retired. */

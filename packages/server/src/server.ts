@@ -129,7 +129,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     await bootstrapAdmin(database.db, audit, config, clock, logger);
     warnAboutDevelopmentDefaults(config, masterKey.source, masterKey.path, database.dialect, logger);
 
-    const auditSinks = new AuditSinkDispatcher(database.db, clock, logger, keyMaterial, config.auditSinkPollMs);
+    const auditSinks = new AuditSinkDispatcher(database.db, clock, logger, keyMaterial, config.auditSinkPollMs, () => audit.firstUnsyncedSeq);
     audit.onCommit = () => auditSinks.wake();
 
     const lastUsed = new LastUsedTracker(database.db, logger, config.lastUsedFlushIntervalMs);

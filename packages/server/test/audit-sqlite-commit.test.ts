@@ -4,6 +4,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../src/storage/tables.js';
+import { WebhookReceiver, waitFor } from './support/sink-receivers.js';
 import { type CreatedAccount, type TestServer, TEST_DIALECT, createAccount, ensureInstance, queryDatabase, requestToken, startTestServer } from './support/server.js';
 
 const eventCount = async (server: TestServer) => Number((await queryDatabase<{ count: number }>(server, 'select count(*) as count from audit_events'))[0].count);
@@ -20,7 +21,7 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
   let account: CreatedAccount;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ config: { auditSinkPollMs: 50 } });
     await ensureInstance(server, 'jira');
     account = await createAccount(server, { name: 'sqlite-commit', access: [{ instance: 'jira', scopes: ['READ'] }] });
   });
@@ -134,5 +135,32 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
     assert.equal(await synchronousLevel(server.tessera.context.db), 2);
     for (const result of await Promise.allSettled(writeTwo())) assert.equal(result.status, 'fulfilled');
     assert.equal(await eventCount(server), before + 2);
+  });
+
+  it('holds unsynced events from sinks', async (t) => {
+    const webhook = new WebhookReceiver();
+    await webhook.start();
+    t.after(() => webhook.stop());
+    const sink = await server.admin.post('/audit-sinks', { name: 'unsynced', type: 'webhook', target: webhook.url, startFrom: 'beginning' });
+    assert.equal(sink.status, 201, sink.text);
+    const head = await eventCount(server);
+    await waitFor('the sink to reach the head', () => webhook.seqs().at(-1) === head);
+
+    const { release } = holdSyncs();
+    const writes = writeTwo();
+    let deliveredBeforeSync: number | undefined;
+    try {
+      await waitFor('the group to commit', async () => (await eventCount(server)) === head + 2);
+      // Many polls of 50 ms, any of which would send the committed events.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      deliveredBeforeSync = webhook.seqs().at(-1);
+    } finally {
+      // Released in any case, because the server's close waits for the held group.
+      release();
+      await Promise.all(writes);
+    }
+
+    assert.equal(deliveredBeforeSync, head);
+    await waitFor('the sink to get the synced events', () => webhook.seqs().at(-1) === head + 2);
   });
 });

@@ -19,18 +19,35 @@ function syncFile(descriptor: number): Promise<void> {
 export class SqliteAuditCommit {
   private walDescriptor: number | null = null;
 
+  /**
+   * The first seq that a group committed with NORMAL and whose WAL sync has not succeeded yet,
+   * or null. Those events are visible to readers but could vanish in a power loss, and their
+   * seqs would then be reused, so nothing may copy them out of the database yet.
+   */
+  firstUnsyncedSeq: number | null = null;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SQLite.Database,
   ) {}
 
-  async commit(work: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
+  /** Runs `work`, which inserts events and returns the first one's seq, in a transaction committed with NORMAL, then syncs the WAL. */
+  async commit(work: (trx: Kysely<Database>) => Promise<number>): Promise<void> {
+    const unsyncedBefore = this.firstUnsyncedSeq;
+
     // One connection checkout, so that no other transaction commits with NORMAL. SQLite applies
     // this pragma while preparing it, so it goes through Database.pragma, which prepares anew.
     await this.db.connection().execute(async (connection) => {
       this.sqlite.pragma('synchronous = NORMAL');
       try {
-        await connection.transaction().execute(work);
+        await connection.transaction().execute(async (trx) => {
+          const firstSeq = await work(trx);
+          // Set before the commit makes the rows visible, so that no reader sees them unmarked.
+          this.firstUnsyncedSeq ??= firstSeq;
+        });
+      } catch (error) {
+        this.firstUnsyncedSeq = unsyncedBefore;
+        throw error;
       } finally {
         this.sqlite.pragma('synchronous = FULL');
       }
@@ -39,8 +56,12 @@ export class SqliteAuditCommit {
     try {
       await syncFile(this.wal());
     } catch (error) {
+      // NOTE: the events stay held back from readers that copy them out until a later group's
+      // sync succeeds, because only a sync of the whole WAL makes them durable.
       throw new Error(`Syncing the SQLite WAL failed after the audit events committed, so they are in the database but may not survive a crash. Check the disk that holds the database. ${String(error)}`, { cause: error });
     }
+    // The sync covers the whole WAL, so every event committed before it is durable now.
+    this.firstUnsyncedSeq = null;
   }
 
   /** Returns the WAL file's descriptor, opened on first use because SQLite creates the file with the first write. */

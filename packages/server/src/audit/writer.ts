@@ -59,18 +59,20 @@ function toRow(event: AuditEventInput, occurredAt: number, seq: number, prevHash
 }
 
 /**
- * Appends events to the hash chain inside the caller's transaction. Every write to
- * audit_events goes through here, and all writes share one connection on SQLite, so the
- * chain's tail cannot move between reading it and inserting.
+ * Appends events to the hash chain inside the caller's transaction and returns the first
+ * event's seq. Every write to audit_events goes through here, and all writes share one
+ * connection on SQLite, so the chain's tail cannot move between reading it and inserting.
  */
 export async function appendAuditEvents(
   trx: Kysely<Database>,
   events: { event: AuditEventInput; occurredAt: number }[],
   key: Buffer,
   store: AuditRowStore = queryBuilderRowStore,
-): Promise<void> {
+): Promise<number> {
   const tail = await store.tail(trx);
-  await store.insert(trx, chainRows(events, tail, key));
+  const rows = chainRows(events, tail, key);
+  await store.insert(trx, rows);
+  return rows[0]?.seq ?? (tail ? Number(tail.seq) + 1 : 1);
 }
 
 /** Turns events into the rows that follow the chain's end `tail`, each hashed over the one before. */
@@ -167,10 +169,18 @@ export class AuditWriter {
   }
 
   /** Appends events inside a transaction from `transaction()`, for changes that must commit with their audit. */
-  writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
+  async writeInTransaction(trx: Kysely<Database>, events: AuditEventInput[]): Promise<void> {
     const occurredAt = this.clock.now();
     this.appendedIn.set(trx, (this.appendedIn.get(trx) ?? 0) + events.length);
-    return appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey, this.rowStore);
+    await appendAuditEvents(trx, events.map((event) => ({ event, occurredAt })), this.chainKey, this.rowStore);
+  }
+
+  /**
+   * The first seq that is committed but not yet durable, or null when every committed event is.
+   * Only SQLite group commits leave such events, between their commit and their WAL sync.
+   */
+  get firstUnsyncedSeq(): number | null {
+    return this.sqliteCommit?.firstUnsyncedSeq ?? null;
   }
 
   private async flushLoop(): Promise<void> {
@@ -209,7 +219,7 @@ export class AuditWriter {
 
     const append = async (trx: Kysely<Database>) => {
       for (const pending of events) await pending.alongside?.(trx);
-      await appendAuditEvents(trx, events, this.chainKey, this.rowStore);
+      return appendAuditEvents(trx, events, this.chainKey, this.rowStore);
     };
 
     // A lone event usually means that no other request waits for the loop. There the thread

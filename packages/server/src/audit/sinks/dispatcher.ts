@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { KeyMaterial } from '../../crypto/master-key.js';
 import { claimAuditSink, dueAuditSinks, eventsAfter, recordDelivery, recordFailure, releaseAuditSinks } from '../../storage/audit-sinks.js';
-import type { AuditSinkRow, Database } from '../../storage/tables.js';
+import type { AuditEventRow, AuditSinkRow, Database } from '../../storage/tables.js';
 import { deliverBatch } from './deliver.js';
 
 export const BATCH_SIZE = 500;
@@ -20,6 +20,16 @@ const WAKE_DELAY_MS = 50;
 /** Exponential backoff after `failures` failed deliveries in a row: 1 s, 2 s, 4 s … up to 60 s. */
 export function backoffMs(failures: number): number {
   return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 16));
+}
+
+/**
+ * Returns the rows before `firstUnsyncedSeq`, or all of them when it is null. The caller reads
+ * it after the query, because the query may wait for the connection while a group commits, and
+ * the commit marks its rows before they become visible.
+ */
+function durableRows(rows: AuditEventRow[], firstUnsyncedSeq: number | null): AuditEventRow[] {
+  if (firstUnsyncedSeq === null) return rows;
+  return rows.filter((row) => Number(row.seq) < firstUnsyncedSeq);
 }
 
 /**
@@ -43,6 +53,8 @@ export class AuditSinkDispatcher {
     private readonly logger: Logger,
     private readonly keyMaterial: KeyMaterial,
     private readonly pollMs: number,
+    /** The first seq not yet durable, or null, read after each query (AuditWriter.firstUnsyncedSeq). */
+    private readonly firstUnsyncedSeq: () => number | null = () => null,
   ) {}
 
   start(): void {
@@ -97,7 +109,7 @@ export class AuditSinkDispatcher {
       const now = this.clock.now();
       if (!(await claimAuditSink(this.db, sink.id, this.owner, now, LEASE_MS))) return;
 
-      const rows = await eventsAfter(this.db, cursor, BATCH_SIZE);
+      const rows = durableRows(await eventsAfter(this.db, cursor, BATCH_SIZE), this.firstUnsyncedSeq());
       if (rows.length === 0) return;
       const lastSeq = Number(rows.at(-1)!.seq);
 

@@ -25,23 +25,13 @@ import { KeyMaterial } from '../packages/server/src/crypto/master-key.js';
 import { openDatabase } from '../packages/server/src/storage/database.js';
 import { migrateToLatest } from '../packages/server/src/storage/migrations.js';
 import { stopChild } from './child-processes.js';
-import { log } from './load.js';
+import { exitOnUsageError, parseCommandLine } from './command-line.js';
+import { log, parseIntegerOption } from './load.js';
 
 const CLI = fileURLToPath(new URL('../packages/server/bin/tessera.js', import.meta.url));
 const PER_TRANSACTION = 10_000;
 /** The child server stops by itself after this long, should this script die without stopping it. */
 const SERVER_TIMEOUT_MS = 20 * 60 * 1000;
-
-function parseOption(argv: string[], name: string, fallback: number | undefined, min: number, max: number): number | undefined {
-  const index = argv.indexOf(name);
-  if (index < 0) return fallback;
-  const value = Number(argv[index + 1]);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`${name} must be a whole number from ${min} to ${max}.`);
-    process.exit(2);
-  }
-  return value;
-}
 
 /** Events like those of a busy token endpoint, with every field of the hash in use. */
 function syntheticEvent(index: number): AuditEventInput {
@@ -101,8 +91,14 @@ async function startServer(env: NodeJS.ProcessEnv, heapMiB: number | undefined):
   throw new Error('tessera serve exited before it listened');
 }
 
-const events = parseOption(process.argv, '--events', 1_000_000, 1, 10_000_000)!;
-const serverHeapMiB = parseOption(process.argv, '--server-heap-mib', undefined, 16, 16_384);
+const { events, serverHeapMiB } = exitOnUsageError(() => {
+  const { values } = parseCommandLine({ options: { events: { type: 'string', default: '1000000' }, 'server-heap-mib': { type: 'string' } } });
+  const heap = values['server-heap-mib'];
+  return {
+    events: parseIntegerOption('events', values.events, 1, 10_000_000),
+    serverHeapMiB: heap === undefined ? undefined : parseIntegerOption('server-heap-mib', heap, 16, 16_384),
+  };
+});
 const directory = mkdtempSync(join(tmpdir(), 'tessera-export-bench-'));
 const databaseUrl = join(directory, 'tessera.db');
 const masterKey = randomBytes(32).toString('base64');

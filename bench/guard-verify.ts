@@ -14,16 +14,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { ACCESS_TOKEN_TYPE } from '@tessera/shared';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { createGuard } from '../packages/guard/src/index.js';
 import { createAccount, ensureInstance, requestToken, startTestServer } from '../packages/server/test/support/server.js';
+import { UsageError, exitOnUsageError, parseCommandLine } from './command-line.js';
+import { parseIntegerOption } from './load.js';
 
 const AUDIENCE = 'https://jira.example.com';
 
 function parseOptions() {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     options: {
       duration: { type: 'string', default: '5' },
       rounds: { type: 'string', default: '3' },
@@ -31,11 +32,13 @@ function parseOptions() {
       tokens: { type: 'string', default: '20000' },
     },
   });
-  const numbers = { duration: Number(values.duration), rounds: Number(values.rounds), concurrency: Number(values.concurrency), tokens: Number(values.tokens) };
-  for (const [name, value] of Object.entries(numbers)) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${String(value)}`);
-  }
-  if (numbers.duration * numbers.rounds * 3 > 120) throw new Error('--duration times --rounds times 3 cases must stay within 120 seconds');
+  const numbers = {
+    duration: parseIntegerOption('duration', values.duration, 1, 40),
+    rounds: parseIntegerOption('rounds', values.rounds, 1, 40),
+    concurrency: parseIntegerOption('concurrency', values.concurrency, 1, 10_000),
+    tokens: parseIntegerOption('tokens', values.tokens, 1, 1_000_000),
+  };
+  if (numbers.duration * numbers.rounds * 3 > 120) throw new UsageError(`--duration times --rounds times 3 cases must stay within 120 seconds; got ${numbers.duration * numbers.rounds * 3}.`);
   return numbers;
 }
 
@@ -63,7 +66,7 @@ function median(values: number[]): number {
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-const options = parseOptions();
+const options = exitOnUsageError(parseOptions);
 const server = await startTestServer();
 try {
   await ensureInstance(server, 'jira', 'jira', AUDIENCE);

@@ -32,7 +32,8 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { UsageError, exitOnUsageError, parseCommandLine } from '../command-line.js';
+import { parseIntegerOption } from '../load.js';
 import { describeCode, formatRate, markdownTable } from '../report.js';
 import { AdminSession, FORM_CONTENT_TYPE, basicAuthorization, createServiceAccount, verifyTokenRequest } from '../tessera-client.js';
 import { describeHardware, log } from './harness.js';
@@ -44,7 +45,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./token-instructions.ts', import.me
 type TargetName = 'tessera' | 'bare';
 
 function parseOptions() {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     options: {
       warmup: { type: 'string', default: '2000' },
       requests: { type: 'string', default: '200' },
@@ -52,14 +53,12 @@ function parseOptions() {
       keep: { type: 'boolean', default: false },
     },
   });
-  const warmup = Number(values.warmup);
-  const requests = Number(values.requests);
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 20_000) throw new Error(`--warmup must be an integer from 0 to 20000, got ${values.warmup}`);
-  if (!Number.isInteger(requests) || requests < 1 || requests > 2000) throw new Error(`--requests must be an integer from 1 to 2000, got ${values.requests}`);
+  const warmup = parseIntegerOption('warmup', values.warmup, 0, 20_000);
+  const requests = parseIntegerOption('requests', values.requests, 1, 2000);
 
   const targets = values.targets.split(',').map((name) => name.trim());
   for (const name of targets) {
-    if (name !== 'tessera' && name !== 'bare') throw new Error(`--targets lists tessera and bare, separated by commas; got "${name}"`);
+    if (name !== 'tessera' && name !== 'bare') throw new UsageError(`--targets must list tessera, bare or both, separated by commas; got "${name}".`);
   }
   return { warmup, requests, targets: targets as TargetName[], keep: values.keep };
 }
@@ -211,7 +210,7 @@ interface TargetResult {
   measured: InstructionCounts;
 }
 
-const options = parseOptions();
+const options = exitOnUsageError(parseOptions);
 const directory = mkdtempSync(join(tmpdir(), 'tessera-callgrind-'));
 try {
   const results: TargetResult[] = [];

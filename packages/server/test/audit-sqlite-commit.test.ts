@@ -163,4 +163,27 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
     assert.equal(deliveredBeforeSync, head);
     await waitFor('the sink to get the synced events', () => webhook.seqs().at(-1) === head + 2);
   });
+
+  it('leaves unsynced events out of exports', async () => {
+    const exportedSeqs = async () => {
+      const result = await server.admin.get('/audit-events/export?format=jsonl');
+      assert.equal(result.status, 200);
+      return result.text.trim().split('\n').map((line) => Number(JSON.parse(line).id));
+    };
+    const head = await eventCount(server);
+
+    const { release } = holdSyncs();
+    const writes = writeTwo();
+    let exportedBeforeSync: number[] = [];
+    try {
+      await waitFor('the group to commit', async () => (await eventCount(server)) === head + 2);
+      exportedBeforeSync = await exportedSeqs();
+    } finally {
+      release();
+      await Promise.all(writes);
+    }
+
+    assert.equal(Math.max(...exportedBeforeSync), head);
+    assert.ok((await exportedSeqs()).includes(head + 2));
+  });
 });

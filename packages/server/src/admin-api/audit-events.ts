@@ -8,6 +8,7 @@ import { findAdminByUsername } from '../storage/admins.js';
 import { type AuditFilter, findAuditEvent, queryAuditEvents } from '../storage/audit.js';
 import { instanceScope } from './permissions.js';
 import { findInstance } from '../storage/instances.js';
+import { durableRows } from '../audit/durable-rows.js';
 import { auditEventViews } from './audit-view.js';
 import { decodeCursor, encodeCursor, parseLimit } from './paging.js';
 import { PageQuery, StringEnum } from './schemas.js';
@@ -152,7 +153,9 @@ export async function auditEventRoutes(app: FastifyInstance, ctx: ServerContext)
       let beforeSeq: number | undefined;
       for (;;) {
         const rows = await queryAuditEvents(db, { ...filter, beforeSeq, limit: EXPORT_PAGE });
-        for (const event of await auditEventViews(db, rows)) yield format === 'csv' ? csvRow(event) : `${JSON.stringify(event)}\n`;
+        // An export is a copy out of the database, like a sink, so it leaves out events not yet durable.
+        const durable = durableRows(rows, ctx.audit.firstUnsyncedSeq);
+        for (const event of await auditEventViews(db, durable)) yield format === 'csv' ? csvRow(event) : `${JSON.stringify(event)}\n`;
         if (rows.length < EXPORT_PAGE) return;
         beforeSeq = Number(rows.at(-1)!.seq);
       }

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { KeyMaterial } from '../../crypto/master-key.js';
 import { claimAuditSink, dueAuditSinks, eventsAfter, recordDelivery, recordFailure, releaseAuditSinks } from '../../storage/audit-sinks.js';
-import type { AuditEventRow, AuditSinkRow, Database } from '../../storage/tables.js';
+import type { AuditSinkRow, Database } from '../../storage/tables.js';
+import { durableRows } from '../durable-rows.js';
 import { deliverBatch } from './deliver.js';
 
 export const BATCH_SIZE = 500;
@@ -20,16 +21,6 @@ const WAKE_DELAY_MS = 50;
 /** Exponential backoff after `failures` failed deliveries in a row: 1 s, 2 s, 4 s … up to 60 s. */
 export function backoffMs(failures: number): number {
   return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures - 1, 16));
-}
-
-/**
- * Returns the rows before `firstUnsyncedSeq`, or all of them when it is null. The caller reads
- * it after the query, because the query may wait for the connection while a group commits, and
- * the commit marks its rows before they become visible.
- */
-function durableRows(rows: AuditEventRow[], firstUnsyncedSeq: number | null): AuditEventRow[] {
-  if (firstUnsyncedSeq === null) return rows;
-  return rows.filter((row) => Number(row.seq) < firstUnsyncedSeq);
 }
 
 /**

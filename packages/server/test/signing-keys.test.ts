@@ -3,6 +3,7 @@ import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { systemClock } from '../src/clock.js';
 import { KeyMaterial } from '../src/crypto/master-key.js';
@@ -80,6 +81,8 @@ describe('first signing key on PostgreSQL', { skip: TEST_DIALECT !== 'postgres' 
 
   before(async () => {
     databaseUrl = await createPostgresDatabase();
+    // Under this default the lock alone would not help, because the lock statement takes the snapshot.
+    await queryDatabase({ databaseUrl }, `alter database ${new URL(databaseUrl).pathname.slice(1)} set default_transaction_isolation = 'repeatable read'`);
     nodes = [openDatabase(databaseUrl), openDatabase(databaseUrl), openDatabase(databaseUrl)];
     await migrateToLatest(nodes[0].db);
   });
@@ -87,6 +90,36 @@ describe('first signing key on PostgreSQL', { skip: TEST_DIALECT !== 'postgres' 
   after(async () => {
     await Promise.all(nodes.map((node) => node.close()));
     await dropPostgresDatabase(databaseUrl);
+  });
+
+  it('runs with READ COMMITTED whatever the default', async () => {
+    const result = await sql<{ transaction_isolation: string }>`show transaction_isolation`.execute(nodes[0].db);
+
+    assert.equal(result.rows[0].transaction_isolation, 'read committed');
+  });
+
+  it('signs at once on a node whose clock is behind', async () => {
+    await nodes[0].db.deleteFrom('signing_keys').execute();
+    const keyMaterial = new KeyMaterial(Buffer.alloc(32, 7));
+    const creator = new KeyRing(nodes[0].db, nodes[0].dialect, keyMaterial, systemClock, pino({ level: 'silent' }));
+    const behind = new KeyRing(nodes[1].db, nodes[1].dialect, keyMaterial, { now: () => Date.now() - 60_000 }, pino({ level: 'silent' }));
+
+    await creator.load();
+    await behind.load();
+
+    assert.equal(behind.currentKey().kid, creator.currentKey().kid);
+  });
+
+  it('keeps the options of the URL', async (t) => {
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', '-c search_path=tessera_probe,public');
+    const node = openDatabase(url.href);
+    t.after(() => node.close());
+
+    const settings = await sql<{ search_path: string; isolation: string }>`select current_setting('search_path') as search_path, current_setting('transaction_isolation') as isolation`.execute(node.db);
+
+    assert.equal(settings.rows[0].search_path, 'tessera_probe,public');
+    assert.equal(settings.rows[0].isolation, 'read committed');
   });
 
   it('is created once by racing nodes', async () => {

@@ -11,6 +11,8 @@ import type { Database, SigningKeyRow } from '../storage/tables.js';
 
 const REFRESH_INTERVAL_MS = 60_000;
 const RELOAD_COOLDOWN_MS = 5_000;
+/** How long before its creation the first key counts as active. No earlier key exists to hand over from. */
+const FIRST_KEY_BACKDATE_MS = 5 * 60_000;
 
 // A retired key stays published for the maximum token lifetime, until its last token expired.
 export { MAX_TOKEN_LIFETIME_SECONDS } from '@tessera/shared';
@@ -101,8 +103,9 @@ export class KeyRing {
 
   /**
    * Creates the first key under a lock, because nodes that start together on an empty PostgreSQL
-   * database would each create one and sign with a key the others do not publish. Under READ
-   * COMMITTED the read after the lock includes the key that the first node committed.
+   * database would each create one and sign with a key the others do not publish. Every
+   * connection runs with READ COMMITTED (storage/database.ts), so the read after the lock
+   * includes the key that the first node committed.
    */
   private async createFirstKey(): Promise<SigningKeyRow[]> {
     const { rows, created } = await this.db.transaction().execute(async (trx) => {
@@ -110,7 +113,8 @@ export class KeyRing {
       const published = await publishedSigningKeys(trx, this.clock.now());
       if (published.length > 0) return { rows: published, created: false };
 
-      const row = this.createKeyRow(this.clock.now());
+      // Other nodes adopt this key, and one whose clock is behind must not find it inactive.
+      const row = this.createKeyRow(this.clock.now() - FIRST_KEY_BACKDATE_MS);
       await insertSigningKey(trx, row);
       return { rows: [row], created: true };
     });

@@ -53,9 +53,22 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): OpenDa
   return isPostgresUrl(url) ? openPostgres(url, options) : openSqlite(url, options);
 }
 
+/**
+ * Returns the URL with READ COMMITTED as each session's isolation level, after any options that
+ * the URL or PGOPTIONS give. Tessera's advisory locks rely on it: a statement after the lock wait
+ * must see what the lock's holder committed, which a server default of REPEATABLE READ would
+ * hide behind the snapshot taken by the lock statement itself.
+ */
+function withReadCommitted(url: string): string {
+  const parsed = new URL(url);
+  const existing = parsed.searchParams.get('options') ?? process.env.PGOPTIONS ?? '';
+  parsed.searchParams.set('options', `${existing} -c default_transaction_isolation=read\\ committed`.trim());
+  return parsed.href;
+}
+
 function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: withReadCommitted(url),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,

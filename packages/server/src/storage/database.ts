@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { type HotReads, postgresHotReads, sqliteHotReads } from './hot-reads.js';
 import { cachingStatements } from './sqlite-statements.js';
 import type { Database } from './tables.js';
@@ -54,26 +55,27 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): OpenDa
 }
 
 /**
- * Returns the URL with READ COMMITTED as each session's isolation level, after any options that
- * the URL or PGOPTIONS give. Tessera's advisory locks rely on it: a statement after the lock wait
- * must see what the lock's holder committed, which a server default of REPEATABLE READ would
- * hide behind the snapshot taken by the lock statement itself.
+ * Returns the connection settings of a postgres:// URL with READ COMMITTED as each session's
+ * isolation level, after any options that the URL or PGOPTIONS give. Tessera's advisory locks
+ * rely on it: a statement after the lock wait must see what the lock's holder committed, which
+ * a server default of REPEATABLE READ would hide behind the snapshot of the lock statement.
+ * pg-connection-string is the parser that pg itself applies to connection strings.
  */
-function withReadCommitted(url: string): string {
-  const parsed = new URL(url);
-  const existing = parsed.searchParams.get('options') ?? process.env.PGOPTIONS ?? '';
-  parsed.searchParams.set('options', `${existing} -c default_transaction_isolation=read\\ committed`.trim());
-  return parsed.href;
+function readCommittedSettings(url: string): pg.PoolConfig {
+  const settings = parseConnectionString(url);
+  const existing = settings.options ?? process.env.PGOPTIONS ?? '';
+  return { ...(settings as pg.PoolConfig), options: `${existing} -c default_transaction_isolation=read\\ committed`.trim() };
 }
 
 function openPostgres(url: string, options: DatabaseOptions): OpenDatabase {
   const pool = new pg.Pool({
-    connectionString: withReadCommitted(url),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? 10_000,
     application_name: 'tessera',
+    // After the defaults, as pg applies a connection string, so that the URL's own settings win.
+    ...readCommittedSettings(url),
   });
   // Without a listener, an idle connection that the server drops would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));

@@ -34,8 +34,8 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
   after(() => server.close());
 
   /** Writes two events in one turn of the event loop, so that they share one group commit. */
-  function writeTwo(alongside?: (trx: Kysely<Database>) => Promise<void>): Promise<void>[] {
-    const { audit } = server.tessera.context;
+  function writeTwo(alongside?: (trx: Kysely<Database>) => Promise<void>, target = server): Promise<void>[] {
+    const { audit } = target.tessera.context;
     return [
       audit.write({ actor: { type: 'system' }, action: 'test.first', outcome: 'success' }, alongside),
       audit.write({ actor: { type: 'system' }, action: 'test.second', outcome: 'success' }),
@@ -108,18 +108,60 @@ describe('audit group commit on SQLite', { skip: TEST_DIALECT !== 'sqlite' && 'r
     assert.equal(await synchronousLevel(server.tessera.context.db), 2);
   });
 
-  it('fails a group whose sync fails', async () => {
+  it('fails a group whose sync fails', async (t) => {
+    // A server of its own, because a failed sync holds events back until a restart.
+    const failing = await startTestServer();
+    t.after(() => failing.close());
+    const exportedHead = async (target: TestServer) => {
+      const result = await target.admin.get('/audit-events/export?format=jsonl');
+      return Math.max(...result.text.trim().split('\n').map((line) => Number(JSON.parse(line).id)));
+    };
+    const head = await eventCount(failing);
     fs.fdatasync = ((_descriptor: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
       callback(Object.assign(new Error('sync failed by test'), { code: 'EIO' }));
     }) as typeof fs.fdatasync;
     syncBuiltinESMExports();
 
-    const results = await Promise.allSettled(writeTwo());
+    const results = await Promise.allSettled(writeTwo(undefined, failing));
 
     for (const result of results) {
       assert.equal(result.status, 'rejected');
-      assert.match(String((result as PromiseRejectedResult).reason), /Syncing the SQLite WAL failed after the audit events committed, so they are in the database but may not survive a crash\. Check the disk .*sync failed by test/);
+      const message = String((result as PromiseRejectedResult).reason);
+      assert.match(message, /Syncing the SQLite WAL failed after the audit events committed, so they are in the database but may not survive a crash\./);
+      assert.match(message, new RegExp(`hold back the events from seq ${head + 1} on until the server restarts\\. Check the disk .*sync failed by test`));
     }
+    assert.equal(await synchronousLevel(failing.tessera.context.db), 2);
+    assert.equal(failing.tessera.context.audit.firstUnsyncedSeq, head + 1);
+
+    // A later sync that succeeds does not prove that the failed one's pages reached the disk.
+    fs.fdatasync = realFdatasync;
+    syncBuiltinESMExports();
+    for (const result of await Promise.allSettled(writeTwo(undefined, failing))) assert.equal(result.status, 'fulfilled');
+    assert.equal(failing.tessera.context.audit.firstUnsyncedSeq, head + 1);
+    assert.equal(await exportedHead(failing), head);
+
+    await failing.stop();
+    const restarted = await startTestServer({ directory: failing.directory });
+    t.after(() => restarted.stop());
+    assert.equal(restarted.tessera.context.audit.firstUnsyncedSeq, null);
+    assert.ok((await exportedHead(restarted)) >= head + 4);
+  });
+
+  it('restores the mark after a failed commit', async () => {
+    await queryDatabase(server, 'create table test_parent (id integer primary key)');
+    await queryDatabase(server, 'create table test_child (parent integer references test_parent (id))');
+    const before = await eventCount(server);
+    // A deferred foreign key fails at COMMIT, after the group's rows and the mark are in place.
+    const orphan = async (trx: Kysely<Database>) => {
+      await sql`pragma defer_foreign_keys = on`.execute(trx);
+      await sql`insert into test_child (parent) values (42)`.execute(trx);
+    };
+
+    const failed = await Promise.allSettled(writeTwo(orphan));
+
+    for (const result of failed) assert.match(String((result as PromiseRejectedResult).reason), /FOREIGN KEY constraint failed/);
+    assert.equal(server.tessera.context.audit.firstUnsyncedSeq, null);
+    assert.equal(await eventCount(server), before);
     assert.equal(await synchronousLevel(server.tessera.context.db), 2);
   });
 

@@ -26,6 +26,12 @@ export class SqliteAuditCommit {
    */
   firstUnsyncedSeq: number | null = null;
 
+  /**
+   * Set once a WAL sync failed. On Linux a later sync can succeed although the pages of the
+   * failed one never reached the disk, so from then on the mark stays until the server restarts.
+   */
+  private syncFailed = false;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sqlite: SQLite.Database,
@@ -56,12 +62,16 @@ export class SqliteAuditCommit {
     try {
       await syncFile(this.wal());
     } catch (error) {
-      // NOTE: the events stay held back from readers that copy them out until a later group's
-      // sync succeeds, because only a sync of the whole WAL makes them durable.
-      throw new Error(`Syncing the SQLite WAL failed after the audit events committed, so they are in the database but may not survive a crash. Check the disk that holds the database. ${String(error)}`, { cause: error });
+      this.syncFailed = true;
+      throw new Error(
+        `Syncing the SQLite WAL failed after the audit events committed, so they are in the database but may not survive a crash. ` +
+          `Audit sinks and the audit export hold back the events from seq ${this.firstUnsyncedSeq} on until the server restarts. ` +
+          `Check the disk that holds the database, then restart. ${String(error)}`,
+        { cause: error },
+      );
     }
-    // The sync covers the whole WAL, so every event committed before it is durable now.
-    this.firstUnsyncedSeq = null;
+    // The sync covers the whole WAL, so unless an earlier sync failed, every event committed before it is durable now.
+    if (!this.syncFailed) this.firstUnsyncedSeq = null;
   }
 
   /** Returns the WAL file's descriptor, opened on first use because SQLite creates the file with the first write. */

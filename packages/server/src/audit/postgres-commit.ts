@@ -114,8 +114,9 @@ export class PostgresAuditCommit {
 
   /**
    * Inserts rows that follow the remembered end. Returns false, having written nothing, when
-   * another writer appended after that end. After an error that PostgreSQL reported, the session is still usable, so the
-   * connection goes back to the pool. pg's Pool.query would close it after any error.
+   * another writer appended after that end. After an error that PostgreSQL reported, the
+   * session is still usable, so the connection goes back to the pool. pg's Pool.query would
+   * close it after any error.
    */
   private async insertAfter(rows: AuditEventRow[]): Promise<boolean> {
     const client = await this.pool.connect();
